@@ -1,0 +1,120 @@
+#include "multirank/core/environment.hpp"
+
+#include <mpi.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <exception>
+#include <stdexcept>
+#include <string>
+
+#include "multirank/core/process_info.hpp"
+
+namespace multirank {
+namespace {
+
+int to_mpi(ThreadLevel level) {
+  switch (level) {
+    case ThreadLevel::single: return MPI_THREAD_SINGLE;
+    case ThreadLevel::funneled: return MPI_THREAD_FUNNELED;
+    case ThreadLevel::serialized: return MPI_THREAD_SERIALIZED;
+    case ThreadLevel::multiple: return MPI_THREAD_MULTIPLE;
+  }
+  return MPI_THREAD_SINGLE;
+}
+
+ThreadLevel from_mpi(int level) {
+  if (level >= MPI_THREAD_MULTIPLE) return ThreadLevel::multiple;
+  if (level >= MPI_THREAD_SERIALIZED) return ThreadLevel::serialized;
+  if (level >= MPI_THREAD_FUNNELED) return ThreadLevel::funneled;
+  return ThreadLevel::single;
+}
+
+const char* name(ThreadLevel level) {
+  switch (level) {
+    case ThreadLevel::single: return "MPI_THREAD_SINGLE";
+    case ThreadLevel::funneled: return "MPI_THREAD_FUNNELED";
+    case ThreadLevel::serialized: return "MPI_THREAD_SERIALIZED";
+    case ThreadLevel::multiple: return "MPI_THREAD_MULTIPLE";
+  }
+  return "?";
+}
+
+std::string current_exception_message() {
+  try {
+    if (auto e = std::current_exception()) std::rethrow_exception(e);
+  } catch (const std::exception& e) {
+    return e.what();
+  } catch (...) {
+    return "unknown exception";
+  }
+  return "std::terminate called without an active exception";
+}
+
+std::terminate_handler previous_terminate = nullptr;
+
+[[noreturn]] void terminate_handler() {
+  if (Environment::active()) Environment::abort(1, current_exception_message());
+  if (previous_terminate) previous_terminate();
+  std::abort();
+}
+
+}  // namespace
+
+Environment::Environment(int& argc, char**& argv, ThreadLevel required) {
+  int initialized = 0;
+  MPI_Initialized(&initialized);
+  if (initialized) throw std::logic_error("multirank::Environment: MPI is already initialised");
+  int provided = MPI_THREAD_SINGLE;
+  if (MPI_Init_thread(&argc, &argv, to_mpi(required), &provided) != MPI_SUCCESS)
+    throw std::runtime_error("MPI_Init_thread failed");
+  owns_ = true;
+  provided_ = from_mpi(provided);
+  previous_terminate = std::set_terminate(terminate_handler);
+  if (provided_ < required) {
+    const std::string msg = std::string("MPI provides only ") + name(provided_) + " but multirank needs " +
+                            name(required) + "; use an MPI library built with thread support";
+    abort(1, msg);
+  }
+}
+
+Environment::~Environment() {
+  if (!owns_) return;
+  if (std::uncaught_exceptions() > 0) abort(1, current_exception_message());
+  std::set_terminate(previous_terminate);
+  MPI_Finalize();
+}
+
+bool Environment::active() {
+  int initialized = 0;
+  int finalized = 0;
+  MPI_Initialized(&initialized);
+  MPI_Finalized(&finalized);
+  return initialized && !finalized;
+}
+
+void Environment::abort(int code, std::string_view message) {
+  const int rank = world_rank();
+  const std::string line = "multirank: rank " + std::to_string(rank) + " on " + host_name() + ": " +
+                           std::string(message) + "\n";
+  std::fflush(stdout);
+  std::fputs(line.c_str(), stderr);
+  std::fflush(stderr);
+  if (active()) MPI_Abort(MPI_COMM_WORLD, code);
+  std::_Exit(code);
+}
+
+int run_main(int& argc, char**& argv, const std::function<int()>& body, ThreadLevel required) {
+  Environment env(argc, argv, required);
+  int code = 0;
+  try {
+    code = body();
+  } catch (const std::exception& e) {
+    Environment::abort(1, e.what());
+  } catch (...) {
+    Environment::abort(1, "unknown exception");
+  }
+  return code;
+}
+
+}  // namespace multirank

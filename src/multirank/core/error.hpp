@@ -1,0 +1,36 @@
+#pragma once
+/// \file Errors: every MPI call is checked and turned into an exception.
+
+#include <mpi.h>
+
+#include <stdexcept>
+#include <string>
+
+namespace multirank {
+
+/// An MPI routine returned an error code; carries the routine, the code and MPI_Error_string.
+class MpiError : public std::runtime_error {
+ public:
+  MpiError(std::string routine, int code);
+  /// The MPI routine that failed, e.g. "MPI_Send".
+  [[nodiscard]] const std::string& routine() const noexcept { return routine_; }
+  /// The MPI error code it returned.
+  [[nodiscard]] int code() const noexcept { return code_; }
+
+ private:
+  std::string routine_;
+  int code_;
+};
+
+/// Invalid use of the library: a rank, tag, size or argument that cannot be right.
+class UsageError : public std::invalid_argument {
+ public:
+  using std::invalid_argument::invalid_argument;
+};
+
+/// Throws MpiError unless `rc` is MPI_SUCCESS.
+inline void check_mpi(int rc, const char* routine) {
+  if (rc != MPI_SUCCESS) throw MpiError(routine, rc);
+}
+
+}  // namespace multirank

@@ -1,0 +1,29 @@
+#include "multirank/core/process_info.hpp"
+
+#include <mpi.h>
+#include <unistd.h>
+
+#include <climits>
+
+namespace multirank {
+
+std::string host_name() {
+  char buf[HOST_NAME_MAX + 1] = {};
+  if (gethostname(buf, sizeof buf) != 0) return "unknown";
+  return buf;
+}
+
+long process_id() { return static_cast<long>(::getpid()); }
+
+int world_rank() {
+  int initialized = 0;
+  int finalized = 0;
+  MPI_Initialized(&initialized);
+  MPI_Finalized(&finalized);
+  if (!initialized || finalized) return -1;
+  int rank = -1;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  return rank;
+}
+
+}  // namespace multirank
