@@ -9,7 +9,9 @@ MULTIRANK_PACKAGES=(
   libhdf5-openmpi-dev hdf5-tools
   libgmp-dev libcli11-dev nlohmann-json3-dev
   googletest libgtest-dev
-  python3
+  python3 python3-h5py python3-mpi4py python3-numpy
+  gnuplot-nox libicu-dev
+  slurm-wlm munge iproute2 util-linux procps
 )
 
 say() { printf '==> %s\n' "$*"; }
