@@ -96,8 +96,17 @@ bool BlockReader::next(TextBlock& block) {
         if (buffer.size() >= kMaxWordBytes)
           throw TextError("no word boundary within " + std::to_string(kMaxWordBytes >> 20) + " MiB at " +
                           describe({files_[current_], file_offset_}, 0) + " (not text, or a word that long)");
+        // Only the new bytes can hold a boundary: scan from the code point that starts them.
+        std::size_t from = buffer.size();
+        const auto byte = [&buffer](std::size_t i) { return static_cast<unsigned char>(buffer[i]); };
+        for (int k = 0; k < 3 && from > 0 && (byte(from - 1) & 0xC0) == 0x80; ++k) --from;
+        if (from > 0 && byte(from - 1) >= 0xC0) --from;
         fill(buffer, block_bytes_);
-        cut = eof_ ? buffer.size() : last_word_boundary(buffer, rule_);
+        if (eof_) {
+          cut = buffer.size();
+        } else if (const std::size_t c = last_word_boundary(std::string_view(buffer).substr(from), rule_); c != 0) {
+          cut = from + c;
+        }
       }
     }
     if (cut == 0) {  // nothing left in this file
