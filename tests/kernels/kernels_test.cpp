@@ -2,6 +2,7 @@
 
 #include <limits>
 
+#include "multirank/core/error.hpp"
 #include "multirank/kernels/factorial.hpp"
 #include "multirank/kernels/rangesum.hpp"
 #include "multirank/kernels/uneven_task.hpp"
