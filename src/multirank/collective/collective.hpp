@@ -1,0 +1,12 @@
+#pragma once
+/// \file The collective layer in one include: partitions and scatter/gather/reduce helpers
+/// (GMP support is separate: multirank/collective/gmp.hpp).
+
+#include "multirank/collective/broadcast.hpp"
+#include "multirank/collective/datatype.hpp"
+#include "multirank/collective/gather.hpp"
+#include "multirank/collective/nonblocking.hpp"
+#include "multirank/collective/ops.hpp"
+#include "multirank/collective/partition.hpp"
+#include "multirank/collective/reduce.hpp"
+#include "multirank/collective/scatter.hpp"
