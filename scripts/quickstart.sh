@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Quick start: install what is missing, build in ./build (Release), run the demo on local ranks.
-# Usage: scripts/quickstart.sh            (RANKS=4 scripts/quickstart.sh for another rank count)
+# Usage: scripts/quickstart.sh   (RANKS=4 for another rank count, N=... for another problem size)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/common.sh
@@ -9,5 +9,6 @@ install_missing_packages
 configure_and_build build
 allow_mpi_as_root
 ranks=${RANKS:-$(nproc)}
-say "demo: mpirun -n $ranks --oversubscribe build/bin/multirank hello"
-mpirun -n "$ranks" --oversubscribe build/bin/multirank hello
+n=${N:-100000000}
+say "demo: mpirun -n $ranks --oversubscribe build/bin/multirank rangesum --n $n --kernel heavy --baseline"
+mpirun -n "$ranks" --oversubscribe build/bin/multirank rangesum --n "$n" --kernel heavy --baseline
