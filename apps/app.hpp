@@ -33,8 +33,9 @@ class AppInstance {
   virtual AppResult run(const Communicator& comm) = 0;
   /// The options as JSON, for records and journals.
   [[nodiscard]] virtual nlohmann::json options() const = 0;
-  /// Weak scaling: multiplies the problem size by `factor`.
-  virtual void scale_problem(int /*factor*/) {}
+  /// Weak scaling: sets the problem size to `factor` times the size given on the command line
+  /// (absolute, so successive calls do not compound).
+  virtual void set_problem_scale(int /*factor*/) {}
 };
 
 /// An app: `setup` adds its options to a CLI11 app and returns the instance they fill.

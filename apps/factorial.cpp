@@ -105,12 +105,17 @@ class Factorial final : public AppInstance {
     return {{"n", o_.n}, {"check", o_.check}, {"baseline", o_.baseline}};
   }
 
-  void scale_problem(int factor) override {
-    if (!o_.list.empty()) {
-      const auto base = o_.list;
-      for (int i = 1; i < factor; ++i) o_.list.insert(o_.list.end(), base.begin(), base.end());
+  void set_problem_scale(int factor) override {
+    if (!scaled_) {
+      scaled_ = true;
+      base_ = o_;
+    }
+    if (!base_.list.empty()) {
+      o_.list.clear();
+      for (int i = 0; i < factor; ++i) o_.list.insert(o_.list.end(), base_.list.begin(), base_.list.end());
     } else {
-      o_.n *= static_cast<std::uint64_t>(factor);
+      o_.n = base_.n * static_cast<std::uint64_t>(factor);
+      if (o_.n > std::numeric_limits<std::uint32_t>::max()) throw UsageError("weak scaling would push --n past 2^32");
     }
   }
 
@@ -170,6 +175,8 @@ class Factorial final : public AppInstance {
   }
 
   Options o_;
+  Options base_;
+  bool scaled_ = false;
   CLI::Option* list_ = nullptr;
   CLI::Option* n_ = nullptr;
 };

@@ -44,10 +44,11 @@ class RangeSum final : public AppInstance {
             {"chunks", o_.chunks}, {"baseline", baseline_}};
   }
 
-  void scale_problem(int factor) override {
-    if (o_.n > std::numeric_limits<std::int64_t>::max() / factor - o_.lo)
-      throw UsageError("weak scaling would push --n past 2^63");
-    o_.n *= factor;
+  void set_problem_scale(int factor) override {
+    if (base_n_ == 0) base_n_ = o_.n;
+    if (base_n_ > (std::numeric_limits<std::int64_t>::max() - o_.lo) / factor)
+      throw UsageError("weak scaling would push --lo + --n past 2^63");
+    o_.n = base_n_ * factor;
   }
 
   AppResult run(const Communicator& comm) override {
@@ -119,6 +120,7 @@ class RangeSum final : public AppInstance {
   std::string pattern_name_ = "scatter-gather";
   std::string kernel_name_ = "plain";
   bool baseline_ = false;
+  std::int64_t base_n_ = 0;
 };
 
 const RegisterApp registered{{"rangesum", "partial-range sums over ranks (scatter-gather, pool, queue, pipe)",
