@@ -8,5 +8,6 @@
 #include "multirank/core/int128.hpp"
 #include "multirank/core/process_info.hpp"
 #include "multirank/core/request.hpp"
+#include "multirank/core/signals.hpp"
 #include "multirank/core/task_record.hpp"
 #include "multirank/core/wait.hpp"

@@ -1,0 +1,81 @@
+#include "multirank/core/signals.hpp"
+
+#include <semaphore.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <csignal>
+
+#include <atomic>
+#include <map>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "multirank/core/environment.hpp"
+
+namespace multirank {
+namespace {
+
+std::atomic<int> g_signal{0};
+std::mutex g_mutex;
+std::map<int, std::function<void()>> g_flushers;
+int g_next_id = 1;
+std::once_flag g_installed;
+sem_t g_wakeup;  // posted by the handler: sem_post is async-signal-safe
+
+extern "C" void on_stop_signal(int sig) {
+  int expected = 0;
+  if (!g_signal.compare_exchange_strong(expected, sig)) _exit(128 + sig);  // second signal: now
+  sem_post(&g_wakeup);
+}
+
+[[noreturn]] void stop_now(int sig) {
+  {
+    std::lock_guard<std::mutex> lock(g_mutex);
+    for (auto& [id, flush] : g_flushers) {
+      try {
+        flush();
+      } catch (...) {  // a failing flush must not keep the job alive
+      }
+    }
+  }
+  Environment::abort(128 + sig, std::string("stopped by ") + (sig == SIGINT ? "SIGINT" : "SIGTERM"));
+}
+
+void watchdog() {
+  while (g_signal.load() == 0) {
+    if (sem_wait(&g_wakeup) != 0 && errno != EINTR) return;
+  }
+  stop_now(g_signal.load());
+}
+
+}  // namespace
+
+void install_stop_handlers() {
+  std::call_once(g_installed, [] {
+    sem_init(&g_wakeup, 0, 0);
+    struct sigaction sa {};
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, nullptr);
+    sigaction(SIGTERM, &sa, nullptr);
+    std::thread(watchdog).detach();
+  });
+}
+
+bool stop_requested() noexcept { return g_signal.load(std::memory_order_relaxed) != 0; }
+
+int register_flush(std::function<void()> flush) {
+  std::lock_guard<std::mutex> lock(g_mutex);
+  const int id = g_next_id++;
+  g_flushers.emplace(id, std::move(flush));
+  return id;
+}
+
+void unregister_flush(int id) {
+  std::lock_guard<std::mutex> lock(g_mutex);
+  g_flushers.erase(id);
+}
+
+}  // namespace multirank
