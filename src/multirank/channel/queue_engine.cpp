@@ -1,0 +1,521 @@
+#include "multirank/channel/queue_engine.hpp"
+
+#include <mpi.h>
+
+#include <algorithm>
+#include <array>
+#include <cstdio>
+#include <cstring>
+#include <exception>
+#include <string>
+
+#include "multirank/core/environment.hpp"
+#include "multirank/core/error.hpp"
+#include "multirank/core/wait.hpp"
+
+namespace multirank::detail {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+constexpr int kTagControl = 1;  // consumer -> producer: {kind, count}
+constexpr int kTagBatch = 2;    // producer -> consumer: BatchHeader + items
+constexpr std::int32_t kRequest = 1;
+constexpr std::int32_t kBye = 2;
+constexpr std::uint32_t kItems = 1;
+constexpr std::uint32_t kEnd = 2;
+
+struct BatchHeader {
+  std::uint32_t kind;
+  std::uint32_t count;
+};
+
+/// Marks a user call (put/get) as driving the protocol, so the progress thread stays out.
+class UserCall {
+ public:
+  explicit UserCall(int& inside) : inside_(inside) { ++inside_; }
+  UserCall(const UserCall&) = delete;
+  UserCall& operator=(const UserCall&) = delete;
+  ~UserCall() { --inside_; }
+
+ private:
+  int& inside_;
+};
+
+std::string rank_list(const std::vector<int>& ranks) {
+  std::string out;
+  for (int r : ranks) out += (out.empty() ? "" : " ") + std::to_string(r);
+  return out;
+}
+
+std::vector<int> checked_role(std::vector<int> ranks, const char* role, int size) {
+  if (ranks.empty()) throw UsageError(std::string("Queue: needs at least one ") + role);
+  for (int r : ranks)
+    if (r < 0 || r >= size)
+      throw UsageError(std::string("Queue: ") + role + " rank " + std::to_string(r) +
+                       " is out of range for a communicator of " + std::to_string(size) + " rank(s)");
+  std::sort(ranks.begin(), ranks.end());
+  const auto dup = std::adjacent_find(ranks.begin(), ranks.end());
+  if (dup != ranks.end())
+    throw UsageError(std::string("Queue: rank ") + std::to_string(*dup) + " is listed twice as a " + role);
+  return ranks;
+}
+
+std::vector<int> index_by_rank(const std::vector<int>& ranks, int size) {
+  std::vector<int> index(static_cast<std::size_t>(size), -1);
+  for (std::size_t i = 0; i < ranks.size(); ++i) index[static_cast<std::size_t>(ranks[i])] = static_cast<int>(i);
+  return index;
+}
+
+}  // namespace
+
+QueueEngine::QueueEngine(const Communicator& comm, std::vector<int> producers, std::vector<int> consumers,
+                         const QueueOptions& options, std::unique_ptr<QueueStore> store)
+    : store_(std::move(store)), options_(options) {
+  if (!comm) throw UsageError("Queue: the communicator is empty (this rank is not in it)");
+  producers_ = checked_role(std::move(producers), "producer", comm.size());
+  consumers_ = checked_role(std::move(consumers), "consumer", comm.size());
+  const std::size_t np = producers_.size();
+  const std::size_t nc = consumers_.size();
+  const std::size_t minimum = np + nc * np;  // one outbox slot each, one request per producer per consumer
+  if (options_.capacity < minimum)
+    throw UsageError("Queue: capacity " + std::to_string(options_.capacity) + " is too small for " +
+                     std::to_string(np) + " producer(s) and " + std::to_string(nc) +
+                     " consumer(s); it must be at least " + std::to_string(minimum));
+  if (options_.max_batch == 0) throw UsageError("Queue: max_batch must be at least 1");
+  if (options_.batch_bytes == 0) throw UsageError("Queue: batch_bytes must be at least 1");
+
+  // Half the capacity for the consumers' inboxes and half for the producers' outboxes, as far
+  // as the minimum each side needs allows.
+  consumer_share_ = std::max(np, options_.capacity / (2 * nc));
+  producer_share_ = (options_.capacity - nc * consumer_share_) / np;
+  if (producer_share_ == 0) {
+    consumer_share_ = (options_.capacity - np) / nc;
+    producer_share_ = (options_.capacity - nc * consumer_share_) / np;
+  }
+  max_ask_ = std::max<std::size_t>(1, std::min(options_.max_batch, consumer_share_ / np));
+
+  comm_ = comm.dup();
+
+  // Every rank must have been given the same roles and options; a mismatch would hang later.
+  std::uint64_t hash = 1469598103934665603ULL;
+  auto mix = [&hash](std::uint64_t v) {
+    hash ^= v;
+    hash *= 1099511628211ULL;
+  };
+  for (int r : producers_) mix(static_cast<std::uint64_t>(r));
+  mix(~0ULL);
+  for (int r : consumers_) mix(static_cast<std::uint64_t>(r));
+  mix(options_.capacity);
+  mix(options_.max_batch);
+  mix(options_.batch_bytes);
+  mix(static_cast<std::uint64_t>(options_.prefetch_work.count()));
+  std::uint64_t mine[2] = {hash, ~hash};
+  std::uint64_t most[2] = {0, 0};
+  MPI_Request check = MPI_REQUEST_NULL;
+  check_mpi(MPI_Iallreduce(mine, most, 2, MPI_UINT64_T, MPI_MAX, comm_.native(), &check), "MPI_Iallreduce");
+  wait_until([&check] {
+    int flag = 0;
+    check_mpi(MPI_Test(&check, &flag, MPI_STATUS_IGNORE), "MPI_Test");
+    return flag != 0;
+  });
+  if (most[0] != mine[0] || most[1] != mine[1])
+    throw UsageError("Queue: the ranks were given different producers, consumers or options");
+
+  const int rank = comm_.rank();
+  producer_index_ = index_by_rank(producers_, comm_.size());
+  consumer_index_ = index_by_rank(consumers_, comm_.size());
+  is_producer_ = producer_index_[static_cast<std::size_t>(rank)] >= 0;
+  is_consumer_ = consumer_index_[static_cast<std::size_t>(rank)] >= 0;
+  if (is_consumer_) {
+    requested_.assign(np, 0);
+    ended_.assign(np, false);
+    bye_sent_.assign(np, false);
+    next_producer_ = static_cast<std::size_t>(consumer_index_[static_cast<std::size_t>(rank)]) % np;
+  }
+  if (is_producer_) {
+    ended_to_.assign(nc, false);
+    bye_from_.assign(nc, false);
+    std::lock_guard<std::mutex> lock(mu_);
+    post_control_locked();
+    // Serves consumers' requests while the user's code is busy elsewhere; sleeps when idle.
+    progress_ = std::thread([this] { run_progress(); });
+  }
+}
+
+QueueEngine::~QueueEngine() {
+  if (progress_.joinable()) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stop_ = true;
+    }
+    wake_.notify_all();
+    progress_.join();
+  }
+  if (!Environment::active()) return;  // MPI is gone; nothing can be sent or completed
+  if (std::uncaught_exceptions() > 0) {
+    // An error is on its way to ending the job; waiting for the other ranks could hang it.
+    abandon();
+    return;
+  }
+  try {
+    shutdown();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "multirank: shutting down a Queue on rank %d failed: %s\n", comm_.rank(), e.what());
+    abandon();
+  }
+}
+
+void QueueEngine::shutdown() {
+  std::unique_lock<std::mutex> lock(mu_);
+  if (is_producer_ && !closed_) {
+    closed_ = true;
+    serve_locked();
+  }
+  if (is_consumer_) {
+    for (std::size_t i = 0; i < producers_.size(); ++i) {
+      if (!ended_[i] && !bye_sent_[i]) {
+        send_control_locked(producers_[i], kBye, 0);
+        bye_sent_[i] = true;
+      }
+    }
+  }
+  Backoff backoff;
+  while (!finished_locked()) {
+    if (progress_locked()) {
+      backoff.reset();
+    } else {
+      lock.unlock();
+      backoff.pause();
+      lock.lock();
+    }
+  }
+  store_->clear();  // items no consumer will take (it left early), or got by nobody
+  // Every send left is matched by a receive the peer makes before it finishes, so this ends.
+  for (auto& send : sends_) send.wait();
+  sends_.clear();
+}
+
+void QueueEngine::abandon() noexcept {
+  try {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (control_posted_) {
+      MPI_Cancel(&control_request_);
+      wait_until([this] {
+        int flag = 0;
+        MPI_Test(&control_request_, &flag, MPI_STATUS_IGNORE);
+        return flag != 0;
+      });
+      control_posted_ = false;
+    }
+    // Sends may wait for peers that will never receive them now: let them go unwaited.
+    auto* unwaited = new std::deque<Request>(std::move(sends_));
+    static_cast<void>(unwaited);
+  } catch (...) {
+  }
+}
+
+void QueueEngine::run_progress() {
+  using std::chrono::microseconds;
+  std::unique_lock<std::mutex> lock(mu_);
+  microseconds sleep{20};
+  while (!stop_) {
+    const bool progressed = users_inside_ == 0 && progress_locked();
+    sleep = progressed ? microseconds(20) : std::min(sleep * 2, microseconds(1000));
+    wake_.wait_for(lock, sleep);
+  }
+}
+
+bool QueueEngine::put(const std::function<void()>& push, const Deadline& deadline) {
+  std::unique_lock<std::mutex> lock(mu_);
+  if (!is_producer_)
+    throw UsageError("Queue: rank " + std::to_string(comm_.rank()) + " is not a producer of this queue (producers: " +
+                     rank_list(producers_) + ")");
+  if (closed_) throw UsageError("Queue: put after close() on rank " + std::to_string(comm_.rank()));
+  UserCall inside(users_inside_);
+  if (store_->outbox_size() >= producer_share_) {
+    // Backpressure: wait (sleeping) until a consumer's request takes items out of the outbox.
+    Backoff backoff;
+    for (;;) {
+      const bool progressed = progress_locked();
+      if (store_->outbox_size() < producer_share_) break;
+      if (deadline && Clock::now() >= *deadline) return false;
+      if (progressed) {
+        backoff.reset();
+      } else {
+        lock.unlock();
+        backoff.pause();
+        lock.lock();
+      }
+      if (closed_) throw UsageError("Queue: put after close() on rank " + std::to_string(comm_.rank()));
+    }
+  }
+  push();
+  ++counters_.put;
+  note_buffered_locked();
+  // Look for requests now and then: at once when the outbox just stopped being empty (a consumer
+  // may be waiting), at once when requests wait, otherwise every few items.
+  if (store_->outbox_size() == 1 || !pending_.empty() || ++puts_since_poll_ >= 8) {
+    puts_since_poll_ = 0;
+    reap_sends_locked();
+    poll_control_locked();
+    serve_locked();
+  }
+  return true;
+}
+
+QueueWait QueueEngine::get(const std::function<void()>& pop, const Deadline& deadline) {
+  std::unique_lock<std::mutex> lock(mu_);
+  if (!is_consumer_)
+    throw UsageError("Queue: rank " + std::to_string(comm_.rank()) + " is not a consumer of this queue (consumers: " +
+                     rank_list(consumers_) + ")");
+  UserCall inside(users_inside_);
+  const auto entered = Clock::now();
+  if (last_return_) {
+    const double gap = std::chrono::duration<double>(entered - *last_return_).count();
+    seconds_per_item_ = seconds_per_item_ == 0.0 ? gap : 0.8 * seconds_per_item_ + 0.2 * gap;
+  }
+  // Ask for about prefetch_work of this consumer's own work at a time: a slow consumer asks for
+  // one item, so items stay with producers where an idle consumer can get them.
+  std::size_t work_cap = max_ask_;
+  if (seconds_per_item_ > 0.0) {
+    const double fits = std::chrono::duration<double>(options_.prefetch_work).count() / seconds_per_item_;
+    work_cap = fits < 1.0 ? 1 : std::min(max_ask_, static_cast<std::size_t>(fits));
+  }
+  ask_ = std::min(ask_, work_cap);
+  const bool starved = store_->inbox_size() == 0;
+  Backoff backoff;
+  for (;;) {
+    if (store_->inbox_size() > 0) {
+      pop();
+      ++counters_.got;
+      if (starved) ask_ = std::min(ask_ * 2, work_cap);
+      if (ask_ > 1 && store_->inbox_size() <= ask_ / 2) request_locked();  // keep a fast consumer fed
+      last_return_ = Clock::now();
+      return QueueWait::ready;
+    }
+    if (ended_count_ == producers_.size()) {
+      last_return_ = Clock::now();
+      return QueueWait::end;
+    }
+    request_locked();
+    if (progress_locked()) {
+      backoff.reset();
+      continue;
+    }
+    if (deadline && Clock::now() >= *deadline) {
+      last_return_ = Clock::now();
+      return QueueWait::timeout;
+    }
+    lock.unlock();
+    backoff.pause();
+    lock.lock();
+  }
+}
+
+void QueueEngine::close() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!is_producer_)
+    throw UsageError("Queue: rank " + std::to_string(comm_.rank()) + " is not a producer of this queue (producers: " +
+                     rank_list(producers_) + "), so it has nothing to close");
+  if (closed_) return;
+  closed_ = true;
+  poll_control_locked();
+  serve_locked();
+}
+
+bool QueueEngine::closed() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return closed_;
+}
+
+bool QueueEngine::at_end() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return is_consumer_ && ended_count_ == producers_.size() && store_->inbox_size() == 0;
+}
+
+std::size_t QueueEngine::local_capacity() const noexcept {
+  return (is_producer_ ? producer_share_ : 0) + (is_consumer_ ? consumer_share_ : 0);
+}
+
+std::size_t QueueEngine::buffered() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return buffered_locked();
+}
+
+QueueCounters QueueEngine::counters() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return counters_;
+}
+
+std::size_t QueueEngine::buffered_locked() const {
+  return store_->outbox_size() + store_->inbox_size() + reserved_;
+}
+
+void QueueEngine::note_buffered_locked() {
+  counters_.peak_buffered = std::max(counters_.peak_buffered, buffered_locked());
+}
+
+bool QueueEngine::finished_locked() const {
+  if (is_producer_ && (control_posted_ || byes_ < consumers_.size())) return false;
+  if (is_consumer_ && ended_count_ < producers_.size()) return false;
+  return true;
+}
+
+bool QueueEngine::progress_locked() {
+  reap_sends_locked();
+  bool progressed = false;
+  if (is_producer_) {
+    progressed = poll_control_locked();
+    progressed = serve_locked() || progressed;
+  }
+  if (is_consumer_) progressed = poll_batches_locked() || progressed;
+  return progressed;
+}
+
+void QueueEngine::reap_sends_locked() {
+  while (!sends_.empty() && sends_.front().test()) sends_.pop_front();
+}
+
+void QueueEngine::post_control_locked() {
+  check_mpi(MPI_Irecv(control_buf_, 2, MPI_INT32_T, MPI_ANY_SOURCE, kTagControl, comm_.native(), &control_request_),
+            "MPI_Irecv");
+  control_posted_ = true;
+}
+
+bool QueueEngine::poll_control_locked() {
+  bool progressed = false;
+  while (control_posted_) {
+    int flag = 0;
+    MPI_Status status;
+    check_mpi(MPI_Test(&control_request_, &flag, &status), "MPI_Test");
+    if (!flag) break;
+    control_posted_ = false;
+    handle_control_locked(status.MPI_SOURCE, control_buf_[0], control_buf_[1]);
+    // After every consumer's BYE nothing more can come: leave no receive posted.
+    if (byes_ < consumers_.size()) post_control_locked();
+    progressed = true;
+  }
+  return progressed;
+}
+
+void QueueEngine::handle_control_locked(int source, std::int32_t kind, std::int32_t count) {
+  const int j = consumer_index_[static_cast<std::size_t>(source)];
+  if (j < 0) throw UsageError("Queue: a protocol message from rank " + std::to_string(source) + ", not a consumer");
+  const auto ju = static_cast<std::size_t>(j);
+  if (kind == kRequest) {
+    if (!ended_to_[ju] && count > 0) pending_.push_back({j, static_cast<std::size_t>(count)});
+  } else if (kind == kBye) {
+    if (bye_from_[ju]) return;
+    bye_from_[ju] = true;
+    ++byes_;
+    std::erase_if(pending_, [j](const Pending& p) { return p.consumer == j; });
+    if (!ended_to_[ju]) send_end_locked(j);
+  }
+}
+
+bool QueueEngine::serve_locked() {
+  bool progressed = false;
+  // Requests are answered in arrival order: whoever asked first gets the next items.
+  while (!pending_.empty() && store_->outbox_size() > 0) {
+    const Pending p = pending_.front();
+    pending_.pop_front();
+    send_batch_locked(p.consumer, p.count);
+    progressed = true;
+  }
+  if (closed_ && store_->outbox_size() == 0) {
+    while (!pending_.empty()) {
+      const int j = pending_.front().consumer;
+      pending_.pop_front();
+      if (!ended_to_[static_cast<std::size_t>(j)]) send_end_locked(j);
+      progressed = true;
+    }
+  }
+  return progressed;
+}
+
+void QueueEngine::send_batch_locked(int consumer, std::size_t count) {
+  auto buffer = std::make_shared<std::vector<char>>(sizeof(BatchHeader));
+  const std::size_t moved = store_->pack(count, options_.batch_bytes, *buffer);
+  const BatchHeader header{kItems, static_cast<std::uint32_t>(moved)};
+  std::memcpy(buffer->data(), &header, sizeof header);
+  const char* data = buffer->data();
+  const std::size_t bytes = buffer->size();
+  sends_.push_back(comm_.isend_bytes(consumers_[static_cast<std::size_t>(consumer)], kTagBatch, data, bytes,
+                                     std::move(buffer)));
+  ++counters_.batches_sent;
+}
+
+void QueueEngine::send_end_locked(int consumer) {
+  auto buffer = std::make_shared<BatchHeader>(BatchHeader{kEnd, 0});
+  const BatchHeader* data = buffer.get();
+  sends_.push_back(comm_.isend_bytes(consumers_[static_cast<std::size_t>(consumer)], kTagBatch, data,
+                                     sizeof(BatchHeader), std::move(buffer)));
+  ended_to_[static_cast<std::size_t>(consumer)] = true;
+}
+
+void QueueEngine::send_control_locked(int dest, std::int32_t kind, std::int32_t count) {
+  // Fixed 8-byte messages, posted directly (never split), matching the producer's posted receive.
+  auto message = std::make_shared<std::array<std::int32_t, 2>>(std::array<std::int32_t, 2>{kind, count});
+  MPI_Request request = MPI_REQUEST_NULL;
+  check_mpi(MPI_Isend(message->data(), 2, MPI_INT32_T, dest, kTagControl, comm_.native(), &request), "MPI_Isend");
+  sends_.emplace_back(std::vector<MPI_Request>{request}, std::move(message));
+}
+
+bool QueueEngine::poll_batches_locked() {
+  bool progressed = false;
+  for (;;) {
+    const auto status = comm_.iprobe(MPI_ANY_SOURCE, kTagBatch);
+    if (!status) break;
+    std::size_t total = 0;
+    comm_.recv_bytes_unknown(status->source, kTagBatch, [this, &total](std::size_t offset, std::size_t piece) {
+      total = offset + piece;
+      if (recv_buf_.size() < total) recv_buf_.resize(total);
+      return recv_buf_.data() + offset;
+    });
+    handle_batch_locked(status->source, std::span<const char>(recv_buf_.data(), total));
+    progressed = true;
+  }
+  return progressed;
+}
+
+void QueueEngine::handle_batch_locked(int source, std::span<const char> bytes) {
+  const int i = producer_index_[static_cast<std::size_t>(source)];
+  if (i < 0 || bytes.size() < sizeof(BatchHeader))
+    throw UsageError("Queue: a malformed batch from rank " + std::to_string(source));
+  const auto iu = static_cast<std::size_t>(i);
+  BatchHeader header{};
+  std::memcpy(&header, bytes.data(), sizeof header);
+  reserved_ -= requested_[iu];
+  requested_[iu] = 0;
+  if (header.kind == kItems) {
+    store_->unpack(bytes.subspan(sizeof header), header.count);
+    return;
+  }
+  if (!ended_[iu]) {
+    ended_[iu] = true;
+    ++ended_count_;
+  }
+  if (!bye_sent_[iu]) {
+    send_control_locked(producers_[iu], kBye, 0);
+    bye_sent_[iu] = true;
+  }
+}
+
+void QueueEngine::request_locked() {
+  const std::size_t n = producers_.size();
+  for (std::size_t k = 0; k < n; ++k) {
+    const std::size_t i = (next_producer_ + k) % n;
+    if (ended_[i] || bye_sent_[i] || requested_[i] > 0) continue;
+    const std::size_t held = store_->inbox_size() + reserved_;
+    if (held >= consumer_share_) break;
+    const std::size_t count = std::min(ask_, consumer_share_ - held);
+    send_control_locked(producers_[i], kRequest, static_cast<std::int32_t>(count));
+    requested_[i] = count;
+    reserved_ += count;
+  }
+  next_producer_ = (next_producer_ + 1) % n;  // spread the room fairly over the producers
+  note_buffered_locked();
+}
+
+}  // namespace multirank::detail
