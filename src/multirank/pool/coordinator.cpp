@@ -1,0 +1,132 @@
+// The coordinator thread on rank 0: keeps every other rank supplied with chunks and collects
+// their results. It is the only thread of the pool that calls MPI on rank 0.
+#include <sched.h>
+
+#include <chrono>
+#include <cstring>
+#include <deque>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "multirank/core/request.hpp"
+#include "multirank/pool/pool_core.hpp"
+#include "multirank/pool/protocol.hpp"
+
+namespace multirank::detail {
+namespace {
+
+/// Paces the coordinator when nothing happened: spin ~20 µs, yield until ~200 µs, then sleep
+/// (10 µs doubling to 1 ms) on the wake condition, so new inputs from the caller wake it at once
+/// while remote results are noticed within a millisecond. A waiting coordinator uses no core.
+class Pacer {
+ public:
+  void reset() noexcept { idle_ = false; }
+  void pause(PoolCore& core) {
+    using namespace std::chrono;
+    const auto now = steady_clock::now();
+    if (!idle_) {
+      idle_ = true;
+      since_ = now;
+      sleep_ = microseconds(10);
+    }
+    const auto waited = now - since_;
+    if (waited < microseconds(20)) {
+#if defined(__x86_64__) || defined(__i386__)
+      __builtin_ia32_pause();
+#endif
+      return;
+    }
+    if (waited < microseconds(200)) {
+      sched_yield();
+      return;
+    }
+    std::unique_lock<std::mutex> lock(core.mutex);
+    core.wake_cv.wait_for(lock, sleep_, [&] { return core.wake; });
+    sleep_ = std::min(sleep_ * 2, std::chrono::microseconds(1000));
+  }
+
+ private:
+  bool idle_ = false;
+  std::chrono::steady_clock::time_point since_{};
+  std::chrono::microseconds sleep_{10};
+};
+
+struct Outgoing {
+  int rank;
+  int tag;
+  std::shared_ptr<std::string> bytes;
+};
+
+}  // namespace
+
+void coordinate(PoolCore& core) {
+  const Communicator& comm = core.comm;
+  const int remotes = core.size - 1;
+  std::deque<Request> sends;
+  std::vector<Outgoing> outgoing;
+  std::string message;
+  bool goodbye_sent = false;
+  int byes = 0;
+  Pacer pacer;
+  const std::uint32_t flags = core.options.records ? kRecordTimes : 0;
+
+  for (;;) {
+    bool progress = false;
+    {
+      std::lock_guard<std::mutex> lock(core.mutex);
+      core.wake = false;
+      if (!goodbye_sent && (core.terminated || core.stopping)) {
+        const int tag = core.terminated ? kTerminateTag : kStopTag;
+        for (int r = 1; r < core.size; ++r) outgoing.push_back({r, tag, std::make_shared<std::string>()});
+        goodbye_sent = true;
+      } else if (!goodbye_sent) {
+        for (int r = 1; r < core.size; ++r) {
+          while (core.wants_chunk_locked(r)) {
+            Cut cut;
+            if (!core.cut_chunk_locked(r, cut, sizeof(ChunkHeader))) break;
+            ChunkHeader h;
+            h.key = cut.job->key;
+            h.job = cut.job->id;
+            h.seq = cut.seq;
+            h.count = cut.count;
+            h.flags = flags;
+            std::memcpy(cut.bytes.data(), &h, sizeof h);
+            outgoing.push_back({r, kChunkTag, std::make_shared<std::string>(std::move(cut.bytes))});
+          }
+        }
+      }
+    }
+    for (auto& o : outgoing) {
+      sends.push_back(comm.isend_bytes(o.rank, o.tag, o.bytes->data(), o.bytes->size(), o.bytes));
+      progress = true;
+    }
+    outgoing.clear();
+
+    // Results, in each sender's order; a bounded batch so dispatch is not starved.
+    for (int k = 0; k < 256; ++k) {
+      const auto st = comm.iprobe(MPI_ANY_SOURCE, MPI_ANY_TAG);
+      if (!st) break;
+      comm.recv_into(st->source, st->tag, message);
+      progress = true;
+      if (st->tag == kByeTag) {
+        ++byes;
+      } else if (st->tag == kResultTag) {
+        ChunkOutput out;
+        const ResultHeader h = decode_result(message, out);
+        std::lock_guard<std::mutex> lock(core.mutex);
+        core.complete_locked(h.job, h.seq, st->source, std::move(out));
+      }
+    }
+    while (!sends.empty() && sends.front().test()) sends.pop_front();
+
+    if (goodbye_sent && byes == remotes) break;
+    if (progress)
+      pacer.reset();
+    else
+      pacer.pause(core);
+  }
+  for (auto& s : sends) s.wait();
+}
+
+}  // namespace multirank::detail

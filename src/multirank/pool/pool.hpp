@@ -1,0 +1,271 @@
+#pragma once
+/// \file Pool: master-worker execution over the ranks of a communicator, as Python's
+/// multiprocessing.Pool / ProcessPoolExecutor with ranks for processes.
+///
+/// \code
+///   int square(int x) { return x * x; }
+///
+///   multirank::run_pool(comm, [](multirank::Pool& pool) {      // collective; body runs on rank 0
+///     auto squares = pool.map(multirank::task<square>, std::vector<int>{1, 2, 3});   // {1, 4, 9}
+///     auto f = pool.submit(multirank::task<square>, 7);           // Future<int>
+///     for (int r : pool.imap(multirank::task<square>, std::views::iota(0, 1000))) use(r);
+///     return f.get();                                              // 49
+///   });
+/// \endcode
+///
+/// Rank 0 coordinates (a thread that feeds the other ranks) and also computes (a worker thread),
+/// so P ranks keep P cores busy; the other ranks run chunks until the body returns. Chunks are
+/// handed out dynamically (self-scheduling), each remote rank holding a little queued work so
+/// short tasks are not bound by message latency. Nothing spins: idle threads sleep.
+
+#include <cstddef>
+#include <functional>
+#include <iterator>
+#include <memory>
+#include <ranges>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "multirank/core/communicator.hpp"
+#include "multirank/core/error.hpp"
+#include "multirank/core/task_record.hpp"
+#include "multirank/pool/chunksize.hpp"
+#include "multirank/pool/future.hpp"
+#include "multirank/pool/pool_core.hpp"
+#include "multirank/pool/pool_options.hpp"
+#include "multirank/pool/result_stream.hpp"
+#include "multirank/pool/task.hpp"
+#include "multirank/pool/task_error.hpp"
+
+namespace multirank {
+
+/// The coordinating rank's handle on a running pool (given to the body of run_pool).
+/// Use it from one thread (the body's).
+class Pool {
+ public:
+  /// Ranks in the pool.
+  [[nodiscard]] int size() const noexcept { return core_->size; }
+  /// Ranks that execute tasks (all of them unless PoolOptions::coordinator_works is false).
+  [[nodiscard]] int executors() const noexcept { return core_->executors; }
+  /// The pool's synchronised clock (the time base of records()).
+  [[nodiscard]] const SyncClock& clock() const noexcept { return core_->clock; }
+
+  /// f applied to every input, results in input order (Pool.map). The first failing input (lowest
+  /// index among those run) throws TaskError once the chunks already out are back; nothing more
+  /// of this map is started after a failure.
+  template <auto F, class Range>
+  std::vector<typename Task<F>::result_type> map(const Task<F>& task, Range&& inputs,
+                                                 Chunksize chunksize = auto_chunksize) {
+    static_assert(Task<F>::arity == 1, "map calls a one-argument function; use starmap for several arguments");
+    using In = typename Task<F>::input_type;
+    return run_all<F>(task, std::forward<Range>(inputs), chunksize, [](auto&& x) { return In(std::forward<decltype(x)>(x)); });
+  }
+
+  /// f applied to every tuple of arguments, unpacked (Pool.starmap); results in input order.
+  template <auto F, class Range>
+  std::vector<typename Task<F>::result_type> starmap(const Task<F>& task, Range&& tuples,
+                                                     Chunksize chunksize = auto_chunksize) {
+    return run_all<F>(task, std::forward<Range>(tuples), chunksize, [](auto&& t) { return to_input<F>(t); });
+  }
+
+  /// Lazy, ordered map (Pool.imap): reads `inputs` only as results are consumed (at most
+  /// options.max_in_flight ahead). `inputs` is kept by reference if it is an lvalue.
+  template <auto F, class Range>
+  ImapResults<typename Task<F>::result_type> imap(const Task<F>& task, Range&& inputs, StreamOptions options = {}) {
+    return stream<F, true>(task, std::forward<Range>(inputs), options);
+  }
+  /// imap with a chunk size.
+  template <auto F, class Range>
+  ImapResults<typename Task<F>::result_type> imap(const Task<F>& task, Range&& inputs, Chunksize chunksize) {
+    return stream<F, true>(task, std::forward<Range>(inputs), StreamOptions{chunksize, 0});
+  }
+
+  /// Lazy map yielding {index, result} in completion order (Pool.imap_unordered, as_completed).
+  template <auto F, class Range>
+  UnorderedResults<typename Task<F>::result_type> imap_unordered(const Task<F>& task, Range&& inputs,
+                                                                 StreamOptions options = {}) {
+    return stream<F, false>(task, std::forward<Range>(inputs), options);
+  }
+  /// imap_unordered with a chunk size.
+  template <auto F, class Range>
+  UnorderedResults<typename Task<F>::result_type> imap_unordered(const Task<F>& task, Range&& inputs,
+                                                                 Chunksize chunksize) {
+    return stream<F, false>(task, std::forward<Range>(inputs), StreamOptions{chunksize, 0});
+  }
+
+  /// Runs f(args...) on whichever rank is free first (ProcessPoolExecutor.submit, Pool.apply_async).
+  template <auto F, class... A>
+  Future<typename Task<F>::result_type> submit(const Task<F>& task, A&&... args) {
+    return submit_on<F>(-1, task, std::forward<A>(args)...);
+  }
+  /// Same as submit (Python's name).
+  template <auto F, class... A>
+  Future<typename Task<F>::result_type> apply_async(const Task<F>& task, A&&... args) {
+    return submit_on<F>(-1, task, std::forward<A>(args)...);
+  }
+  /// Runs f(args...) on rank `rank` (Process(target=f, args).start(); the future's wait() is join()).
+  template <auto F, class... A>
+  Future<typename Task<F>::result_type> run_on(int rank, const Task<F>& task, A&&... args) {
+    if (rank < 0 || rank >= size())
+      throw UsageError("run_on: rank " + std::to_string(rank) + " is not in this pool of " + std::to_string(size()) +
+                       " rank(s)");
+    return submit_on<F>(rank, task, std::forward<A>(args)...);
+  }
+
+  /// Accepts no new work (Pool.close).
+  void close() { core_->close(); }
+  /// Waits for all submitted work (Pool.join); needs close() or terminate() first.
+  void join() { core_->join(); }
+  /// Cancels everything not finished (Pool.terminate): queued chunks are dropped, waiting futures
+  /// and maps throw CancelledError. A task already running finishes (a rank cannot be killed
+  /// without ending the MPI job); its result is discarded.
+  void terminate() { core_->terminate(); }
+
+  /// One record per executed input so far (task_id = input index in its call), in completion order.
+  [[nodiscard]] std::vector<TaskRecord> records() const { return core_->records(); }
+  /// Forgets the records so far (e.g. between the phases of a study).
+  void clear_records() { core_->clear_records(); }
+  /// Inputs and chunks executed per rank so far.
+  [[nodiscard]] PoolStats stats() const { return core_->stats(); }
+
+  /// Wraps the coordinator's state (run_pool makes it).
+  explicit Pool(std::shared_ptr<detail::PoolCore> core) : core_(std::move(core)) {}
+
+ private:
+  template <auto F, class Tuple>
+  static typename Task<F>::input_type to_input(const Tuple& t) {
+    using In = typename Task<F>::input_type;
+    if constexpr (Task<F>::arity == 0) {
+      return In{};
+    } else if constexpr (Task<F>::arity == 1) {
+      return In(std::get<0>(t));
+    } else {
+      return In(t);
+    }
+  }
+
+  template <auto F>
+  std::shared_ptr<detail::Job> make_job(const Task<F>& task, Chunksize chunksize) {
+    using Out = typename detail::task_traits<decltype(F)>::output;
+    using In = typename Task<F>::input_type;
+    if (!chunksize.is_auto() && chunksize.fixed() == 0) throw UsageError("chunksize must be at least 1 (or auto)");
+    auto job = std::make_shared<detail::Job>();
+    job->key = task.key();
+    job->task_name = task.name();
+    job->in_fixed = detail::fixed_item_bytes<In>;
+    job->out_fixed = detail::fixed_item_bytes<Out>;
+    job->sizer = &detail::size_results<Out>;
+    job->chunking = chunksize;
+    if (!job->in_fixed) job->offsets.assign(1, 0);
+    return job;
+  }
+
+  template <auto F, class Range, class Convert>
+  std::vector<typename Task<F>::result_type> run_all(const Task<F>& task, Range&& inputs, Chunksize chunksize,
+                                                     Convert convert) {
+    using R = typename Task<F>::result_type;
+    static_assert(!std::is_void_v<R>, "map/starmap need a task that returns a value; use submit for void tasks");
+    auto job = make_job<F>(task, chunksize);
+    job->fail_fast = true;
+    if constexpr (std::ranges::sized_range<Range>) {
+      if (job->in_fixed) job->column.reserve(std::ranges::size(inputs) * job->in_fixed);
+    }
+    for (auto&& x : inputs) {
+      const auto bytes = detail::append_item(job->column, convert(std::forward<decltype(x)>(x)));
+      if (!job->in_fixed) job->offsets.push_back(job->offsets.back() + bytes);
+      ++job->available;
+    }
+    job->closed = true;
+    core_->start(job);
+    core_->wait_settled(*job);
+    if (job->first_error != detail::kNoIndex) throw core_->task_error(*job, job->first_error);
+    if (job->cancelled) throw detail::PoolCore::cancelled_error(*job);
+    std::vector<R> out;
+    out.reserve(job->available);
+    for (auto& chunk : job->chunks) {
+      const char* p = chunk.out.payload.data();
+      const char* const end = p + chunk.out.payload.size();
+      for (std::uint32_t k = 0; k < chunk.count; ++k) {
+        R value{};
+        detail::read_item(p, end, value);
+        out.push_back(std::move(value));
+      }
+    }
+    return out;
+  }
+
+  template <auto F, bool Ordered, class Range>
+  ResultStream<typename Task<F>::result_type, Ordered> stream(const Task<F>& task, Range&& inputs,
+                                                               StreamOptions options) {
+    using R = typename Task<F>::result_type;
+    using In = typename Task<F>::input_type;
+    static_assert(!std::is_void_v<R>, "imap needs a task that returns a value; use submit for void tasks");
+    static_assert(Task<F>::arity == 1, "imap calls a one-argument function (pass tuples to a tuple-taking function)");
+    auto job = make_job<F>(task, options.chunksize);
+    job->lazy = true;
+    job->unordered = !Ordered;
+    std::size_t window = options.max_in_flight;
+    const std::size_t chunk = options.chunksize.is_auto() ? 1 : options.chunksize.fixed();
+    if (window == 0) window = static_cast<std::size_t>(executors()) * std::max<std::size_t>(64, 4 * chunk);
+    if (window < chunk)
+      throw UsageError("max_in_flight (" + std::to_string(window) + ") must be at least the chunk size (" +
+                       std::to_string(chunk) + ")");
+    // Inputs are handed over in batches (a whole chunk, or an eighth of the window) so that tiny
+    // tasks do not pay a hand-over per input.
+    const std::size_t batch = options.chunksize.is_auto() ? std::max<std::size_t>(1, window / 8) : chunk;
+    using View = std::views::all_t<Range>;
+    struct Source {
+      View view;
+      std::ranges::iterator_t<View> it;
+      bool started = false;
+    };
+    auto source = std::make_shared<Source>(Source{std::views::all(std::forward<Range>(inputs)), {}, false});
+    detail::Feeder feed = [source](std::string& out, std::uint64_t& bytes) {
+      if (!source->started) {
+        source->it = std::ranges::begin(source->view);
+        source->started = true;
+      }
+      if (source->it == std::ranges::end(source->view)) return false;
+      bytes = detail::append_item(out, In(*source->it));
+      ++source->it;
+      return true;
+    };
+    core_->start(job);
+    return ResultStream<R, Ordered>(core_, job, std::move(feed), window, batch);
+  }
+
+  template <auto F, class... A>
+  Future<typename Task<F>::result_type> submit_on(int rank, const Task<F>& task, A&&... args) {
+    static_assert(sizeof...(A) == Task<F>::arity, "submit: wrong number of arguments for this task");
+    using In = typename Task<F>::input_type;
+    auto job = make_job<F>(task, Chunksize(1));
+    job->pinned = rank;
+    In in = [&] {
+      if constexpr (Task<F>::arity == 0) {
+        return In{};
+      } else {
+        return In(std::forward<A>(args)...);
+      }
+    }();
+    const auto bytes = detail::append_item(job->column, in);
+    if (!job->in_fixed) job->offsets.push_back(bytes);
+    job->available = 1;
+    job->closed = true;
+    core_->start(job);
+    return Future<typename Task<F>::result_type>(core_, job);
+  }
+
+  std::shared_ptr<detail::PoolCore> core_;
+};
+
+/// Runs a pool over `comm` (collective: every rank calls it with the same options). Rank 0 runs
+/// `body` with the pool while the other ranks serve tasks; when the body returns, the pool closes,
+/// waits for outstanding work and stops, and run_pool returns on every rank. If the body throws,
+/// unfinished work is cancelled, the other ranks are released, and the exception propagates on
+/// rank 0 (run_pool returns normally elsewhere). Several pools may run one after another on the
+/// same communicator.
+void run_pool(const Communicator& comm, const std::function<void(Pool&)>& body, const PoolOptions& options = {});
+
+}  // namespace multirank

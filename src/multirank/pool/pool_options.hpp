@@ -1,0 +1,27 @@
+#pragma once
+/// \file Settings of a pool, and the counters it keeps.
+
+#include <cstdint>
+#include <vector>
+
+namespace multirank {
+
+/// How a pool runs (the same value must be passed on every rank).
+struct PoolOptions {
+  /// Rank 0 executes tasks too, on a worker thread beside its coordinator thread, so P ranks on
+  /// P cores keep P cores busy. With one rank it always does.
+  bool coordinator_works = true;
+  /// Keep one TaskRecord per executed input (see Pool::records); costs two clock reads and 16
+  /// bytes per input.
+  bool records = true;
+  /// Round trips per rank when the pool synchronises its clock.
+  int clock_rounds = 8;
+};
+
+/// What a pool has done so far.
+struct PoolStats {
+  std::vector<std::uint64_t> tasks_per_rank;   ///< inputs executed by each rank
+  std::vector<std::uint64_t> chunks_per_rank;  ///< chunks executed by each rank
+};
+
+}  // namespace multirank

@@ -1,0 +1,47 @@
+// Every rank but 0: run the chunks the coordinator sends, in order, until it says stop.
+#include <deque>
+#include <memory>
+#include <string>
+
+#include "multirank/core/request.hpp"
+#include "multirank/core/wait.hpp"
+#include "multirank/pool/pool_core.hpp"
+#include "multirank/pool/protocol.hpp"
+
+namespace multirank::detail {
+
+void serve(const Communicator& comm, const SyncClock& clock) {
+  std::deque<std::string> queue;  // chunks received ahead of time (the coordinator prefetches)
+  std::deque<Request> sends;
+  bool stop = false;
+  Backoff backoff;
+  for (;;) {
+    while (const auto st = comm.iprobe(0, MPI_ANY_TAG)) {
+      std::string message;
+      comm.recv_into(0, st->tag, message);
+      if (st->tag == kChunkTag) {
+        queue.push_back(std::move(message));
+      } else if (st->tag == kStopTag) {
+        stop = true;
+      } else if (st->tag == kTerminateTag) {
+        queue.clear();
+        stop = true;
+      }
+    }
+    if (!queue.empty()) {
+      auto reply = std::make_shared<std::string>(run_chunk_message(queue.front(), clock));
+      queue.pop_front();
+      sends.push_back(comm.isend_bytes(0, kResultTag, reply->data(), reply->size(), reply));
+      backoff.reset();
+    } else if (stop) {
+      break;
+    } else {
+      backoff.pause();
+    }
+    while (!sends.empty() && sends.front().test()) sends.pop_front();
+  }
+  for (auto& s : sends) s.wait();
+  comm.send(0, kByeTag, char{0});
+}
+
+}  // namespace multirank::detail

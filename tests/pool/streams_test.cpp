@@ -1,0 +1,143 @@
+// imap (ordered, lazy, bounded) and imap_unordered (completion order with input indices).
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <ranges>
+#include <set>
+#include <thread>
+#include <vector>
+
+#include "multirank/pool/pool.hpp"
+
+namespace {
+
+using multirank::Communicator;
+using multirank::Pool;
+using multirank::run_pool;
+using multirank::task;
+
+std::int64_t cube(std::int64_t x) { return x * x * x; }
+int slow_identity(int x) {
+  std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  return x;
+}
+int first_is_slow(int x) {
+  std::this_thread::sleep_for(std::chrono::milliseconds(x == 0 ? 400 : 5));
+  return x;
+}
+int fails_on_five(int x) {
+  if (x == 5) throw std::runtime_error("five is not allowed");
+  return -x;
+}
+
+TEST(PoolStreams, ImapEqualsSequentialLoopInInputOrder) {
+  const auto comm = Communicator::world();
+  const auto p = static_cast<std::int64_t>(comm.size());
+  for (std::int64_t n : {std::int64_t{0}, std::int64_t{1}, p == 1 ? std::int64_t{2} : p - 1, std::int64_t{100000}}) {
+    for (multirank::Chunksize cs : {multirank::auto_chunksize, multirank::Chunksize(3)}) {
+      std::vector<std::int64_t> got;
+      run_pool(comm, [&](Pool& pool) {
+        for (auto r : pool.imap(task<cube>, std::views::iota(std::int64_t{0}, n), cs)) got.push_back(r);
+      });
+      if (comm.rank() != 0) continue;
+      ASSERT_EQ(got.size(), static_cast<std::size_t>(n));
+      for (std::int64_t i = 0; i < n; ++i) ASSERT_EQ(got[static_cast<std::size_t>(i)], i * i * i) << "n=" << n;
+    }
+  }
+}
+
+TEST(PoolStreams, ImapReadsItsInputLazilyWithinTheWindow) {
+  const auto comm = Communicator::world();
+  constexpr int n = 400;
+  int reads = 0;
+  int reads_before_first = -1;
+  int returned = 0;
+  std::uint64_t reported = 0;
+  run_pool(comm, [&](Pool& pool) {
+    auto counted = std::views::iota(0, n) | std::views::transform([&reads](int i) {
+                     ++reads;
+                     return i;
+                   });
+    auto results = pool.imap(task<slow_identity>, counted, multirank::StreamOptions{1, 8});
+    while (auto r = results.next()) {
+      if (returned == 0) reads_before_first = reads;
+      EXPECT_EQ(*r, returned);
+      ++returned;
+      EXPECT_LE(reads - returned, 8) << "more inputs read than the window allows";
+    }
+    reported = results.inputs_read();
+  });
+  if (comm.rank() != 0) return;
+  EXPECT_GE(reads_before_first, 1);
+  EXPECT_LE(reads_before_first, 8);
+  EXPECT_EQ(returned, n);
+  EXPECT_EQ(reads, n);
+  EXPECT_EQ(reported, static_cast<std::uint64_t>(n));
+}
+
+TEST(PoolStreams, DefaultWindowIsBoundedToo) {
+  const auto comm = Communicator::world();
+  int reads = 0;
+  int reads_before_first = -1;
+  run_pool(comm, [&](Pool& pool) {
+    auto counted = std::views::iota(0, 100000) | std::views::transform([&reads](int i) {
+                     ++reads;
+                     return i;
+                   });
+    auto results = pool.imap(task<slow_identity>, counted);
+    (void)results.next();
+    reads_before_first = reads;
+    // dropping the stream here abandons the rest: the pool must still end promptly
+  });
+  if (comm.rank() != 0) return;
+  EXPECT_LE(reads_before_first, 64 * comm.size());
+}
+
+TEST(PoolStreams, UnorderedGivesEveryIndexOnceInCompletionOrder) {
+  const auto comm = Communicator::world();
+  std::vector<std::uint64_t> order;
+  std::vector<int> values;
+  run_pool(comm, [&](Pool& pool) {
+    for (auto [index, value] : pool.imap_unordered(task<first_is_slow>, std::views::iota(0, 12), 1)) {
+      order.push_back(index);
+      values.push_back(value);
+    }
+  });
+  if (comm.rank() != 0) return;
+  ASSERT_EQ(order.size(), 12u);
+  std::set<std::uint64_t> seen(order.begin(), order.end());
+  EXPECT_EQ(seen.size(), 12u);
+  for (std::size_t k = 0; k < order.size(); ++k) EXPECT_EQ(values[k], static_cast<int>(order[k]));
+  if (comm.size() >= 2) {
+    EXPECT_NE(order.front(), 0u) << "the slow input 0 cannot finish first when others run beside it";
+  }
+}
+
+TEST(PoolStreams, AFailedInputThrowsAtItsTurnAndTheStreamGoesOn) {
+  const auto comm = Communicator::world();
+  std::vector<int> got;
+  std::string message;
+  std::uint64_t failed_index = 0;
+  run_pool(comm, [&](Pool& pool) {
+    auto results = pool.imap(task<fails_on_five>, std::views::iota(0, 10), 2);
+    for (;;) {
+      try {
+        auto r = results.next();
+        if (!r) break;
+        got.push_back(*r);
+      } catch (const multirank::TaskError& e) {
+        message = e.what();
+        failed_index = e.input_index();
+      }
+    }
+  });
+  if (comm.rank() != 0) return;
+  EXPECT_EQ(got, (std::vector<int>{0, -1, -2, -3, -4, -6, -7, -8, -9}));
+  EXPECT_EQ(failed_index, 5u);
+  EXPECT_NE(message.find("input 5"), std::string::npos) << message;
+  EXPECT_NE(message.find("five is not allowed"), std::string::npos) << message;
+}
+
+}  // namespace
