@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "app.hpp"
+#include "journal.hpp"
 #include "multirank/collective/gather.hpp"
 #include "multirank/collective/partition.hpp"
 #include "multirank/collective/reduce.hpp"
@@ -28,15 +29,27 @@ class RangeSum final : public AppInstance {
         ->capture_default_str();
     app.add_option("--chunks", o_.chunks, "pool pattern: number of chunks (default 16 per rank)");
     app.add_flag("--baseline", baseline_, "also run the sequential version and report speedup and efficiency");
+    app.add_option("--journal", o_.journal, "pool pattern: record each finished chunk durably in this file");
+    app.add_flag("--resume", o_.resume, "pool pattern: continue the --journal, computing only the missing chunks");
   }
 
-  void validate(const Communicator&) override {
+  void validate(const Communicator& world) override {
     if (o_.n < 1) throw UsageError("--n must be at least 1, got " + std::to_string(o_.n));
     if (o_.lo > std::numeric_limits<std::int64_t>::max() - o_.n)
       throw UsageError("--lo + --n must stay below 2^63");
     o_.pattern = parse_sum_pattern(pattern_name_);
     o_.kernel = kernels::parse_sum_kernel(kernel_name_);
     if (o_.chunks < 0) throw UsageError("--chunks must be positive");
+    if (o_.resume && o_.journal.empty()) throw UsageError("--resume needs --journal FILE");
+    if (!o_.journal.empty()) {
+      if (o_.pattern != SumPattern::pool) throw UsageError("--journal works with --pattern pool");
+      if (world.rank() == 0)
+        Journal::check_usable(o_.journal, "rangesum", journal_identity(world.size()), o_.resume);
+    }
+  }
+
+  nlohmann::json journal_identity(int ranks) const {
+    return {{"n", o_.n}, {"lo", o_.lo}, {"kernel", kernel_name_}, {"chunks", sum_chunks(o_, ranks).size()}};
   }
 
   nlohmann::json options() const override {
@@ -77,6 +90,7 @@ class RangeSum final : public AppInstance {
          {"elements_per_second", static_cast<double>(o_.n) / outcome.seconds},
          {"elements_per_second_per_rank", static_cast<double>(o_.n) / outcome.seconds / comm.size()}};
     if (checkable) r["exact"] = exact;
+    if (!o_.journal.empty()) r["resumed_tasks"] = outcome.resumed_tasks;
     if (baseline_) {
       r["baseline_seconds"] = baseline_seconds;
       r["speedup"] = baseline_seconds / outcome.seconds;
@@ -90,7 +104,7 @@ class RangeSum final : public AppInstance {
     for (const auto& task : outcome.tasks)
       t << std::setw(6) << task.task_id << std::setw(6) << task.rank << "  " << std::left << std::setw(20)
         << task.host.substr(0, 20) << std::right << std::setw(8) << task.pid << std::setw(15)
-        << task.bytes_in << std::setw(15) << std::fixed << std::setprecision(4) << task.seconds() << "\n";
+        << outcome.task_ranges[static_cast<std::size_t>(task.task_id)].size() << std::setw(15) << std::fixed << std::setprecision(4) << task.seconds() << "\n";
     t << "\ntotal  " << to_string(outcome.total) << "\n";
     if (plain)
       t << "check  " << (exact ? "equal to" : "DIFFERENT from") << " the closed form n*lo + n(n-1)/2\n";

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "multirank/collective/partition.hpp"
 #include "multirank/core/clock.hpp"
 #include "multirank/core/communicator.hpp"
 #include "multirank/core/int128.hpp"
@@ -32,14 +33,21 @@ struct SumOptions {
   SumPattern pattern = SumPattern::scatter_gather;
   kernels::SumKernel kernel = kernels::SumKernel::plain;
   std::int64_t chunks = 0;  ///< pool pattern: chunk count (0: 16 per rank)
+  std::string journal;      ///< pool pattern: journal file ("" for none)
+  bool resume = false;      ///< pool pattern: continue the journal
 };
 
 /// The outcome on rank 0 (seconds on every rank).
 struct SumOutcome {
   int128_t total = 0;
   double seconds = 0.0;            ///< wall time, max over ranks
-  std::vector<TaskRecord> tasks;   ///< one record per block/chunk (bytes_in holds its element count)
+  std::vector<TaskRecord> tasks;   ///< one record per block/chunk computed in this run
+  std::vector<Range> task_ranges;  ///< the range of each task id
+  std::int64_t resumed_tasks = 0;  ///< chunks taken from the journal instead of computed
 };
+
+/// The chunks of the pool pattern.
+std::vector<Range> sum_chunks(const SumOptions& options, int ranks);
 
 /// Runs the pattern (collective over `comm`).
 SumOutcome run_sum_pattern(const Communicator& comm, const SyncClock& clock, const SumOptions& options);

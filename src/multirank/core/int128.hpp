@@ -1,6 +1,7 @@
 #pragma once
 /// \file 128-bit integers for exact sums, with decimal conversion.
 
+#include <stdexcept>
 #include <string>
 
 namespace multirank {
@@ -23,6 +24,20 @@ inline std::string to_string(uint128_t v) {
 inline std::string to_string(int128_t v) {
   if (v >= 0) return to_string(static_cast<uint128_t>(v));
   return "-" + to_string(static_cast<uint128_t>(-(v + 1)) + 1);
+}
+
+/// Parses decimal text (optionally signed) into a 128-bit value; throws std::invalid_argument.
+inline int128_t parse_int128(const std::string& text) {
+  std::size_t i = 0;
+  const bool negative = !text.empty() && text[0] == '-';
+  if (negative || (!text.empty() && text[0] == '+')) i = 1;
+  if (i == text.size()) throw std::invalid_argument("not a 128-bit integer: '" + text + "'");
+  uint128_t v = 0;
+  for (; i < text.size(); ++i) {
+    if (text[i] < '0' || text[i] > '9') throw std::invalid_argument("not a 128-bit integer: '" + text + "'");
+    v = v * 10 + static_cast<unsigned>(text[i] - '0');
+  }
+  return negative ? -static_cast<int128_t>(v) : static_cast<int128_t>(v);
 }
 
 }  // namespace multirank
