@@ -1,0 +1,248 @@
+#include "multirank/study/study_file.hpp"
+
+#include <mpi.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "multirank/core/error.hpp"
+#include "multirank/study/hdf5_io.ipp"
+
+#if __has_include(<multirank_build_info.hpp>)
+#include <multirank_build_info.hpp>
+#endif
+#ifndef MULTIRANK_GIT_COMMIT
+#define MULTIRANK_GIT_COMMIT "unknown"
+#endif
+#ifndef MULTIRANK_COMPILER
+#define MULTIRANK_COMPILER "unknown " __VERSION__
+#endif
+#ifndef MULTIRANK_COMPILER_FLAGS
+#define MULTIRANK_COMPILER_FLAGS "unknown"
+#endif
+#ifndef MULTIRANK_BUILD_TYPE
+#define MULTIRANK_BUILD_TYPE "unknown"
+#endif
+#ifndef MULTIRANK_VERSION
+#define MULTIRANK_VERSION "unknown"
+#endif
+
+namespace multirank::study {
+
+namespace fs = std::filesystem;
+using detail::Hid;
+
+WriteMode write_mode(bool force, bool append) {
+  if (force && append) throw UsageError("--force and --append exclude each other");
+  if (force) return WriteMode::replace;
+  if (append) return WriteMode::append;
+  return WriteMode::create;
+}
+
+FileInfo current_build_info() {
+  FileInfo info;
+  info.schema_version = kSchemaVersion;
+  info.format = kStudyFormat;
+  info.multirank_version = MULTIRANK_VERSION;
+  info.git_commit = MULTIRANK_GIT_COMMIT;
+  info.compiler = MULTIRANK_COMPILER;
+  info.compiler_flags = MULTIRANK_COMPILER_FLAGS;
+  info.build_type = MULTIRANK_BUILD_TYPE;
+  char mpi[MPI_MAX_LIBRARY_VERSION_STRING] = {};
+  int len = 0;
+  if (MPI_Get_library_version(mpi, &len) == MPI_SUCCESS) {
+    std::string v(mpi, static_cast<std::size_t>(len));
+    for (char& c : v)
+      if (c == '\n' || c == '\r') c = ' ';
+    while (!v.empty() && (v.back() == ' ' || v.back() == '\0')) v.pop_back();
+    info.mpi_library_version = v;
+  }
+  unsigned major = 0, minor = 0, release = 0;
+  H5get_libversion(&major, &minor, &release);
+  info.hdf5_version = std::to_string(major) + "." + std::to_string(minor) + "." + std::to_string(release);
+  info.created_utc = utc_now();
+  return info;
+}
+
+FileCheck inspect_file(const std::string& path) {
+  FileCheck check;
+  std::error_code ec;
+  const auto status = fs::status(path, ec);
+  if (!fs::exists(status)) {
+    check.kind = FileCheck::Kind::missing;
+    check.reason = "no such file";
+    return check;
+  }
+  if (!fs::is_regular_file(status)) {
+    check.kind = FileCheck::Kind::foreign;
+    check.reason = "not a regular file";
+    return check;
+  }
+  if (!std::ifstream(path, std::ios::binary).good()) {
+    check.kind = FileCheck::Kind::unreadable;
+    check.reason = "cannot be opened for reading";
+    return check;
+  }
+  detail::Hdf5Quiet quiet;
+  if (H5Fis_hdf5(path.c_str()) <= 0) {
+    H5Eclear2(H5E_DEFAULT);
+    check.kind = FileCheck::Kind::foreign;
+    check.reason = "not an HDF5 file";
+    return check;
+  }
+  const hid_t id = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+  if (id < 0) {
+    check.kind = FileCheck::Kind::damaged;
+    check.reason = "a truncated or damaged HDF5 file (" + detail::hdf5_error_text() + ")";
+    return check;
+  }
+  Hid file(id, H5Fclose);
+  try {
+    if (!detail::has_attr(file.get(), "schema_version") || !detail::has_attr(file.get(), "format") ||
+        detail::read_attr_string(file.get(), "format") != kStudyFormat) {
+      check.kind = FileCheck::Kind::foreign;
+      check.reason = "an HDF5 file but not a multirank study file (no format=\"" + std::string(kStudyFormat) +
+                     "\" and schema_version attributes at its root)";
+      return check;
+    }
+    check.schema_version = detail::read_attr_int(file.get(), "schema_version");
+  } catch (const Hdf5Error& e) {
+    check.kind = FileCheck::Kind::damaged;
+    check.reason = std::string("a damaged study file (") + e.what() + ")";
+    return check;
+  }
+  if (check.schema_version != kSchemaVersion) {
+    check.kind = FileCheck::Kind::wrong_version;
+    check.reason = "schema_version " + std::to_string(check.schema_version) +
+                   " is not supported (this multirank reads schema_version " + std::to_string(kSchemaVersion) + ")";
+    return check;
+  }
+  check.kind = FileCheck::Kind::study;
+  return check;
+}
+
+void check_output(const std::string& path, WriteMode mode) {
+  if (path.empty()) throw UsageError("the output file name is empty");
+  const fs::path p(path);
+  const fs::path dir = p.has_parent_path() ? p.parent_path() : fs::path(".");
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) throw UsageError("cannot write " + path + ": directory " + dir.string() + " does not exist");
+  const FileCheck check = inspect_file(path);
+  switch (check.kind) {
+    case FileCheck::Kind::missing:
+      return;
+    case FileCheck::Kind::study:
+      if (mode == WriteMode::create)
+        throw UsageError(path + " already exists; pass --force to replace it or --append to add a run to it");
+      return;
+    case FileCheck::Kind::wrong_version:
+      if (mode == WriteMode::replace) return;
+      throw UsageError("cannot " + std::string(mode == WriteMode::append ? "append to " : "overwrite ") + path + ": " +
+                       check.reason);
+    default:
+      throw UsageError("refusing to overwrite " + path + ": " + check.reason);
+  }
+}
+
+namespace {
+
+RunRecord read_run(hid_t file, const std::string& name) {
+  using namespace detail;
+  Hid g(checked(H5Gopen2(file, name.c_str(), H5P_DEFAULT), "H5Gopen2 " + name), H5Gclose);
+  const hid_t gid = g.get();
+  RunRecord r;
+  r.name = name;
+  r.command_line = read_attr_string(gid, "command_line");
+  r.app = read_attr_string(gid, "app");
+  r.options_json = read_attr_string(gid, "options");
+  r.mode = read_attr_string(gid, "mode");
+  r.ranks = read_attr_ints(gid, "ranks");
+  r.reps = read_attr_int(gid, "reps");
+  r.warmups = read_attr_int(gid, "warmups");
+  r.world_size = read_attr_int(gid, "world_size");
+  r.start_utc = read_attr_string(gid, "start_utc");
+  r.end_utc = read_attr_string(gid, "end_utc");
+  r.slurm_job_id = read_attr_string_or_empty(gid, "slurm_job_id");
+  r.slurm_array_job_id = read_attr_string_or_empty(gid, "slurm_array_job_id");
+  r.slurm_array_task_id = read_attr_string_or_empty(gid, "slurm_array_task_id");
+  r.slurm_nodelist = read_attr_string_or_empty(gid, "slurm_nodelist");
+  r.binding = read_attr_string(gid, "binding");
+  r.environment = read_attr_strings(gid, "environment");
+  r.multirank_version = read_attr_string(gid, "multirank_version");
+  r.git_commit = read_attr_string(gid, "git_commit");
+  r.fit_law = read_attr_string_or_empty(gid, "fit_law");
+  if (has_attr(gid, "serial_fraction")) r.serial_fraction = read_attr_double(gid, "serial_fraction");
+  r.tasks_p = read_attr_int(gid, "tasks_p");
+  r.tasks_rep = read_attr_int(gid, "tasks_rep");
+
+  r.hosts = read_string_rows(gid, "hosts");
+  r.rank_hosts = read_rows<std::int32_t>(gid, "rank_hosts", H5T_NATIVE_INT32);
+  {
+    Hid t = sample_type();
+    r.samples = read_rows<Sample>(gid, "samples", t.get());
+  }
+  {
+    Hid t = summary_type();
+    r.summary = read_rows<SummaryRow>(gid, "summary", t.get());
+  }
+  Hid t = task_type();
+  for (const TaskRow& row : read_rows<TaskRow>(gid, "tasks", t.get())) {
+    TaskRecord rec;
+    rec.task_id = row.task_id;
+    rec.rank = row.rank;
+    rec.pid = row.pid;
+    if (row.host >= 0 && static_cast<std::size_t>(row.host) < r.hosts.size()) rec.host = r.hosts[static_cast<std::size_t>(row.host)];
+    rec.queued = row.queued;
+    rec.start = row.start;
+    rec.end = row.end;
+    rec.bytes_in = row.bytes_in;
+    rec.bytes_out = row.bytes_out;
+    r.tasks.push_back(std::move(rec));
+  }
+  return r;
+}
+
+}  // namespace
+
+StudyFile read_study(const std::string& path) {
+  const FileCheck check = inspect_file(path);
+  if (check.kind != FileCheck::Kind::study) throw UsageError(path + ": " + check.reason);
+  StudyFile out;
+  out.path = path;
+  detail::Hdf5Quiet quiet;
+  try {
+    Hid file(detail::checked(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), "H5Fopen"), H5Fclose);
+    const hid_t f = file.get();
+    FileInfo& info = out.info;
+    info.schema_version = detail::read_attr_int(f, "schema_version");
+    info.format = detail::read_attr_string(f, "format");
+    info.multirank_version = detail::read_attr_string(f, "multirank_version");
+    info.git_commit = detail::read_attr_string(f, "git_commit");
+    info.compiler = detail::read_attr_string(f, "compiler");
+    info.compiler_flags = detail::read_attr_string(f, "compiler_flags");
+    info.build_type = detail::read_attr_string(f, "build_type");
+    info.mpi_library_version = detail::read_attr_string(f, "mpi_library_version");
+    info.hdf5_version = detail::read_attr_string(f, "hdf5_version");
+    info.created_utc = detail::read_attr_string(f, "created_utc");
+
+    H5G_info_t ginfo;
+    detail::checked_status(H5Gget_info(f, &ginfo), "H5Gget_info");
+    std::vector<std::string> names;
+    for (hsize_t i = 0; i < ginfo.nlinks; ++i) {
+      const ssize_t len = H5Lget_name_by_idx(f, ".", H5_INDEX_NAME, H5_ITER_INC, i, nullptr, 0, H5P_DEFAULT);
+      detail::checked_status(len < 0 ? -1 : 0, "H5Lget_name_by_idx");
+      std::string name(static_cast<std::size_t>(len) + 1, '\0');
+      H5Lget_name_by_idx(f, ".", H5_INDEX_NAME, H5_ITER_INC, i, name.data(), name.size(), H5P_DEFAULT);
+      name.resize(static_cast<std::size_t>(len));
+      if (name.rfind("run_", 0) == 0) names.push_back(name);
+    }
+    for (const auto& name : names) out.runs.push_back(read_run(f, name));
+  } catch (const Hdf5Error& e) {
+    throw UsageError(path + ": a damaged study file (" + e.what() + ")");
+  }
+  return out;
+}
+
+std::vector<RunRecord> read_runs(const std::string& path) { return read_study(path).runs; }
+
+}  // namespace multirank::study
