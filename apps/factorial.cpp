@@ -10,6 +10,7 @@
 #include "app.hpp"
 #include "bigint_transfer.hpp"
 #include "factorial_list.hpp"
+#include "journal.hpp"
 #include "multirank/kernels/factorial.hpp"
 
 namespace multirank::cli {
@@ -72,6 +73,8 @@ struct Options {
   bool check = false;
   bool print = false;
   bool baseline = false;
+  std::string journal;
+  bool resume = false;
 };
 
 class Factorial final : public AppInstance {
@@ -84,11 +87,13 @@ class Factorial final : public AppInstance {
     app.add_flag("--check", o_.check, "recompute with GMP's mpz_fac_ui and compare exactly");
     app.add_flag("--print", o_.print, "print the factorials' digits (they are long)");
     app.add_flag("--baseline", o_.baseline, "--n: also time single-core mpz_fac_ui and report the speedup");
+    app.add_option("--journal", o_.journal, "--list: record each finished factorial durably in this file");
+    app.add_flag("--resume", o_.resume, "--list: continue the --journal, computing only the missing ones");
     list_ = list;
     n_ = n;
   }
 
-  void validate(const Communicator&) override {
+  void validate(const Communicator& world) override {
     if (n_->count() == 0 && list_->count() == 0) throw UsageError("give --n N or --list N1,N2,...");
     constexpr std::uint64_t limit = std::numeric_limits<std::uint32_t>::max();
     if (n_->count() && (o_.n < 1 || o_.n > limit))
@@ -97,6 +102,11 @@ class Factorial final : public AppInstance {
       if (o_.list.empty()) throw UsageError("--list is empty");
       for (const auto v : o_.list)
         if (v > limit) throw UsageError("--list values must be at most " + std::to_string(limit));
+    }
+    if (o_.resume && o_.journal.empty()) throw UsageError("--resume needs --journal FILE");
+    if (!o_.journal.empty()) {
+      if (o_.list.empty()) throw UsageError("--journal works with --list");
+      if (world.rank() == 0) Journal::check_usable(o_.journal, "factorial", factorial_list_identity(list_options()), o_.resume);
     }
   }
 
@@ -120,11 +130,13 @@ class Factorial final : public AppInstance {
   }
 
   AppResult run(const Communicator& comm) override {
-    if (!o_.list.empty()) return run_factorial_list(comm, o_.list, o_.check, o_.print);
+    if (!o_.list.empty()) return run_factorial_list(comm, list_options());
     return run_single(comm);
   }
 
  private:
+  FactorialListOptions list_options() const { return {o_.list, o_.check, o_.print, o_.journal, o_.resume}; }
+
   AppResult run_single(const Communicator& comm) {
     comm.barrier();
     const double t0 = MPI_Wtime();

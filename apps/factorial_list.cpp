@@ -1,71 +1,144 @@
 #include "factorial_list.hpp"
 
 #include <iomanip>
+#include <memory>
 #include <sstream>
 
-#include "multirank/collective/gather.hpp"
-#include "multirank/core/clock.hpp"
-#include "multirank/core/process_info.hpp"
+#include "journal.hpp"
 #include "multirank/kernels/factorial.hpp"
+#include "multirank/pool/pool.hpp"
 
 namespace multirank::cli {
 
 namespace {
-struct FactorialTaskResult {
+
+/// One factorial task's input.
+struct FactorialJob {
   std::uint64_t n = 0;
+  bool check = false;
+  bool keep_value = false;
+};
+
+/// One factorial task's result.
+struct FactorialOutcome {
   std::uint64_t digits = 0;
   bool exact = true;
   std::string value;
-  TaskRecord record;
   template <class Ar>
-  void serialize(Ar& ar, unsigned) { ar & n & digits & exact & value & record; }
+  void serialize(Ar& ar, unsigned) { ar & digits & exact & value; }
 };
+
+FactorialOutcome factorial_task(FactorialJob job) {
+  // The prime-split product on one rank (shares = 1); --check compares with GMP's own.
+  mpz_class value = kernels::factorial_share(job.n, 0, 1);
+  mpz_mul_2exp(value.get_mpz_t(), value.get_mpz_t(), kernels::legendre_exponent(job.n, 2));
+  FactorialOutcome out;
+  out.digits = kernels::decimal_digits(value);
+  if (job.check) out.exact = value == kernels::reference_factorial(job.n);
+  if (job.keep_value) out.value = value.get_str();
+  return out;
+}
+const Task<factorial_task> factorial_list_task{"factorial.list_item"};
+
+nlohmann::json to_json(const FactorialOutcome& o) {
+  nlohmann::json j{{"digits", o.digits}, {"exact", o.exact}};
+  if (!o.value.empty()) j["value"] = o.value;
+  return j;
+}
+
+FactorialOutcome from_json(const nlohmann::json& j) {
+  FactorialOutcome o;
+  o.digits = j.at("digits").get<std::uint64_t>();
+  o.exact = j.at("exact").get<bool>();
+  o.value = j.value("value", std::string());
+  return o;
+}
+
 }  // namespace
 
-AppResult run_factorial_list(const Communicator& comm, const std::vector<std::uint64_t>& list, bool check,
-                             bool print) {
-  const SyncClock clock(comm);
+nlohmann::json factorial_list_identity(const FactorialListOptions& o) {
+  return {{"list", o.list}, {"check", o.check}, {"print", o.print}};
+}
+
+AppResult run_factorial_list(const Communicator& comm, const FactorialListOptions& o) {
+  std::unique_ptr<Journal> journal;
+  if (comm.rank() == 0 && !o.journal.empty())
+    journal = std::make_unique<Journal>(o.journal, "factorial", factorial_list_identity(o), o.resume);
+  std::vector<FactorialOutcome> results(o.list.size());
+  std::vector<TaskRecord> records;
+  std::vector<std::int64_t> completion;
+  std::int64_t resumed = 0;
   comm.barrier();
   const double t0 = MPI_Wtime();
-  std::vector<FactorialTaskResult> mine;
-  for (std::size_t i = static_cast<std::size_t>(comm.rank()); i < list.size(); i += static_cast<std::size_t>(comm.size())) {
-    FactorialTaskResult r;
-    r.n = list[i];
-    r.record = TaskRecord{static_cast<std::int64_t>(i), comm.rank(), process_id(), host_name(), clock.now(), clock.now()};
-    const mpz_class value = kernels::reference_factorial(list[i]);
-    r.record.end = clock.now();
-    r.digits = kernels::decimal_digits(value);
-    if (check) r.exact = value == kernels::reference_factorial(list[i]);
-    if (print) r.value = value.get_str();
-    mine.push_back(std::move(r));
-  }
+  run_pool(comm, [&](Pool& pool) {
+    std::vector<FactorialJob> todo;
+    std::vector<std::size_t> index;
+    for (std::size_t i = 0; i < o.list.size(); ++i) {
+      const auto id = static_cast<std::int64_t>(i);
+      if (journal && journal->done().count(id)) {
+        results[i] = from_json(journal->done().at(id));
+        ++resumed;
+      } else {
+        todo.push_back({o.list[i], o.check, o.print});
+        index.push_back(i);
+      }
+    }
+    for (auto&& [k, outcome] : pool.imap_unordered(factorial_list_task, todo, Chunksize(1))) {
+      const std::size_t i = index[k];
+      if (journal) journal->record(static_cast<std::int64_t>(i), to_json(outcome));
+      completion.push_back(static_cast<std::int64_t>(i));
+      results[i] = std::move(outcome);
+    }
+    for (auto r : pool.records()) {
+      r.task_id = static_cast<std::int64_t>(index[static_cast<std::size_t>(r.task_id)]);
+      records.push_back(std::move(r));
+    }
+  });
   AppResult out;
   out.seconds = max_over_ranks(comm, MPI_Wtime() - t0);
-  auto all = gather(comm, mine);
   if (comm.rank() != 0) return out;
-  std::vector<FactorialTaskResult> results(list.size());
-  for (auto& per_rank : all)
-    for (auto& r : per_rank) results[static_cast<std::size_t>(r.record.task_id)] = std::move(r);
+
+  std::vector<const TaskRecord*> by_task(o.list.size(), nullptr);
+  for (const auto& r : records) by_task[static_cast<std::size_t>(r.task_id)] = &r;
   nlohmann::json tasks = nlohmann::json::array();
   std::ostringstream t;
-  t << "factorial --list: " << list.size() << " task(s) on " << comm.size() << " rank(s)\n\n"
-    << "  task           n  rank  host                      pid    seconds      digits\n";
-  for (const auto& r : results) {
-    out.tasks.push_back(r.record);
-    nlohmann::json j{{"task", r.record.task_id}, {"n", r.n}, {"rank", r.record.rank}, {"host", r.record.host},
-                     {"pid", r.record.pid}, {"seconds", r.record.seconds()}, {"digits", r.digits}};
-    if (check) j["exact"] = r.exact;
-    if (print) j["value"] = r.value;
+  t << "factorial --list: " << o.list.size() << " task(s) on " << comm.size() << " rank(s)";
+  if (resumed) t << ", " << resumed << " taken from the journal";
+  t << "\n\n  task           n  rank  host                      pid    seconds      digits\n";
+  bool all_exact = true;
+  for (std::size_t i = 0; i < o.list.size(); ++i) {
+    const auto& r = results[i];
+    const TaskRecord* rec = by_task[i];
+    nlohmann::json j = to_json(r);
+    j["task"] = i;
+    j["n"] = o.list[i];
+    if (rec) {
+      j["rank"] = rec->rank;
+      j["host"] = rec->host;
+      j["pid"] = rec->pid;
+      j["seconds"] = rec->seconds();
+    }
+    if (!o.check) j.erase("exact");
     tasks.push_back(j);
-    t << std::setw(6) << r.record.task_id << std::setw(12) << r.n << std::setw(6) << r.record.rank << "  "
-      << std::left << std::setw(20) << r.record.host.substr(0, 20) << std::right << std::setw(9) << r.record.pid
-      << std::setw(11) << std::fixed << std::setprecision(4) << r.record.seconds() << std::setw(12) << r.digits
-      << (check ? (r.exact ? "  exact" : "  DIFFERS") : "") << "\n";
-    if (print) t << r.value << "\n";
+    all_exact = all_exact && r.exact;
+    t << std::setw(6) << i << std::setw(12) << o.list[i];
+    if (rec)
+      t << std::setw(6) << rec->rank << "  " << std::left << std::setw(20) << rec->host.substr(0, 20) << std::right
+        << std::setw(9) << rec->pid << std::setw(11) << std::fixed << std::setprecision(4) << rec->seconds();
+    else
+      t << std::setw(46) << "(journal)";
+    t << std::setw(12) << r.digits << (o.check ? (r.exact ? "  exact" : "  DIFFERS") : "") << "\n";
+    if (o.print) t << r.value << "\n";
   }
-  t << "\ntotal " << out.seconds << " s\n";
-  out.results = {{"app", "factorial"}, {"tasks", tasks}};
+  t << "\ncompletion order: [";
+  for (std::size_t k = 0; k < completion.size(); ++k) t << (k ? ", " : "") << completion[k];
+  t << "]\ntotal " << std::fixed << std::setprecision(4) << out.seconds << " s\n";
+  out.results = {{"app", "factorial"}, {"tasks", tasks}, {"completion_order", completion}};
+  if (!o.journal.empty()) out.results["resumed_tasks"] = resumed;
+  if (o.check) out.results["exact"] = all_exact;
+  out.tasks = std::move(records);
   out.text = t.str();
+  if (!all_exact) throw std::runtime_error("a factorial differs from mpz_fac_ui");
   return out;
 }
 

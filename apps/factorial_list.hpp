@@ -2,14 +2,27 @@
 /// \file `multirank factorial --list`: one task per factorial over a Pool.
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "app.hpp"
 
 namespace multirank::cli {
 
-/// Computes each n! of `list` as one pool task; per task the rank, time and digit count.
-AppResult run_factorial_list(const Communicator& comm, const std::vector<std::uint64_t>& list, bool check,
-                             bool print);
+/// What `factorial --list` was asked.
+struct FactorialListOptions {
+  std::vector<std::uint64_t> list;
+  bool check = false;    ///< compare each with mpz_fac_ui
+  bool print = false;    ///< keep the digits
+  std::string journal;   ///< journal file ("" for none)
+  bool resume = false;   ///< continue the journal
+};
+
+/// The journal identity of a list run.
+nlohmann::json factorial_list_identity(const FactorialListOptions& options);
+
+/// Computes each n! of the list as one pool task (dynamic scheduling, completion order); per task
+/// the rank, host, pid, time and digit count.
+AppResult run_factorial_list(const Communicator& comm, const FactorialListOptions& options);
 
 }  // namespace multirank::cli
