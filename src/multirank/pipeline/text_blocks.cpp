@@ -154,7 +154,7 @@ void check_text_file(const std::string& path) {
     Tokenizer tokenizer(WordRule::whitespace);
     tokenizer.for_each_word(std::string_view(head).substr(0, cut), {path, 0}, [](std::string_view) {});
   } catch (const TextError& e) {
-    throw UsageError(std::string(e.what()) + " (binary file?)");
+    throw UsageError(e.what());
   }
 }
 
