@@ -107,9 +107,20 @@ class Imbalance final : public AppInstance {
           if (journal) journal->record(static_cast<std::int64_t>(index[k]), r.value);
         }
       }
-      for (auto r : pool.records()) {
-        r.task_id = static_cast<std::int64_t>(index[static_cast<std::size_t>(r.task_id)]);
-        records.push_back(std::move(r));
+      records = pool.records();
+      if (schedule_ == "static") {
+        // Each run_on call is its own call (input index 0): match a rank's records, in start
+        // order, with the tasks dealt to that rank, in the order they were dealt.
+        std::sort(records.begin(), records.end(), [](const TaskRecord& a, const TaskRecord& b) {
+          return a.rank != b.rank ? a.rank < b.rank : a.start < b.start;
+        });
+        std::vector<std::size_t> next(static_cast<std::size_t>(pool.size()), 0);
+        for (auto& r : records) {
+          const auto rank = static_cast<std::size_t>(r.rank);
+          r.task_id = static_cast<std::int64_t>(index[rank + next[rank]++ * static_cast<std::size_t>(pool.size())]);
+        }
+      } else {
+        for (auto& r : records) r.task_id = static_cast<std::int64_t>(index[static_cast<std::size_t>(r.task_id)]);
       }
     });
     AppResult out;
