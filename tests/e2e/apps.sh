@@ -8,7 +8,7 @@ json_check() {  # json_check PYTHON-EXPRESSION-ON-d : evaluates against $out
 }
 
 for n in 1 2 3 4; do
-  for pattern in sequential scatter-gather ${EXTRA_PATTERNS:-}; do
+  for pattern in sequential scatter-gather pool queue pipe; do
     run_np "$n" rangesum --n 100003 --lo -50 --pattern "$pattern" --json
     expect "rangesum $pattern on $n rank(s): exact total" \
       json_check "d['total']=='$(python3 -c 'print(sum(range(-50,-50+100003)))')' and d['exact'] and d['ranks']==$n and d['seconds']>0"
@@ -22,7 +22,16 @@ for n in 1 2 3 4; do
   run_np "$n" factorial --list 5,200,1000,7 --check --json
   expect "factorial --list on $n rank(s): digits per task" \
     json_check "[t['digits'] for t in d['tasks']]==[3,375,2568,4] and all(t['exact'] for t in d['tasks'])"
+  run_np "$n" imbalance --tasks 1:200K:1,2:50K:0,3:400K:2,4:10K:0,5:100K:1 --json
+  expect "imbalance dynamic on $n rank(s): every task once, results, bound" \
+    json_check "sorted(d['completion_order'])==[1,2,3,4,5] and [t['id'] for t in d['tasks']]==[1,2,3,4,5] and all(t['rank'] in range($n) for t in d['tasks']) and d['makespan']>0 and d['lower_bound']>0 and d['speedup']>0 and d['profile']['tasks']==5"
+  run_np "$n" imbalance --tasks 1:200K:1,2:50K:0,3:400K:2,4:10K:0,5:100K:1 --schedule static --no-sequential --json
+  expect "imbalance static on $n rank(s): task k on rank (k-1) mod P" \
+    json_check "[t['rank'] for t in d['tasks']]==[k % $n for k in range(5)]"
 done
+
+run_np 3 imbalance --scale 0.02
+expect "imbalance prints the notes' timeline per rank" bash -c "grep -q '^rank 2: ' <<<\"\$1\" && grep -q 'completion order: \[' <<<\"\$1\"" _ "$out"
 
 run_np 2 rangesum --n 1000
 expect "the human table shows the check" grep -q "equal to the closed form" <<<"$out"
