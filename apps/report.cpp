@@ -1,0 +1,64 @@
+// `multirank report FILE.h5... [--plots DIR] [--format table|markdown|json]`: scaling tables,
+// concurrency profiles and gnuplot plots from study files (see docs/hdf5-schema.md).
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "multirank/core/error.hpp"
+#include "multirank/study/plots.hpp"
+#include "multirank/study/report.hpp"
+#include "multirank/study/study_file.hpp"
+#include "registry.hpp"
+
+namespace multirank::cli {
+namespace {
+
+struct ReportOptions {
+  std::vector<std::string> files;
+  std::string plots;
+  std::string format = "table";
+  std::vector<study::StudyFile> loaded;  // read once by validate, on rank 0
+};
+
+Action setup(CLI::App& app) {
+  auto o = std::make_shared<ReportOptions>();
+  app.add_option("files", o->files, "study files written by `multirank study` or an app's --output")
+      ->required()
+      ->type_name("FILE.h5");
+  app.add_option("--plots", o->plots, "write speedup, efficiency and Gantt plots (PNG and SVG) into DIR")
+      ->type_name("DIR");
+  app.add_option("--format", o->format, "table (default), markdown or json")
+      ->check(CLI::IsMember({"table", "markdown", "json"}));
+  return Action{
+      [o](const Communicator& world) {
+        // Only rank 0 reports; a refusal there makes every rank exit with 2.
+        if (world.rank() != 0) return;
+        (void)study::parse_report_format(o->format);
+        if (!o->plots.empty()) {
+          std::error_code ec;
+          if (std::filesystem::exists(o->plots, ec) && !std::filesystem::is_directory(o->plots, ec))
+            throw UsageError("--plots " + o->plots + " exists and is not a directory");
+          if (study::find_gnuplot().empty())
+            throw UsageError("--plots needs gnuplot, which is not on PATH (apt-get install gnuplot-nox)");
+        }
+        o->loaded.clear();
+        for (const auto& f : o->files) o->loaded.push_back(study::read_study(f));
+      },
+      [o](const Communicator& world) {
+        if (world.rank() != 0) return 0;
+        const study::Report report = study::build_report(o->loaded);
+        std::vector<std::string> plots;
+        if (!o->plots.empty()) plots = study::write_plots(report, o->plots);
+        const std::string text = study::format_report(report, study::parse_report_format(o->format), plots);
+        std::fwrite(text.data(), 1, text.size(), stdout);
+        std::fflush(stdout);
+        return 0;
+      }};
+}
+
+const Register registered{{"report", "tables, concurrency profiles and plots from study files", setup}};
+
+}  // namespace
+}  // namespace multirank::cli
