@@ -83,7 +83,11 @@ void generate_text(const std::string& path, std::uint64_t bytes) {
         chunk += ' ';
       }
     }
-    const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(chunk.size(), bytes - written));
+    std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(chunk.size(), bytes - written));
+    // The last piece ends after a separator: never inside a word or a UTF-8 sequence.
+    if (n < chunk.size())
+      while (n > 0 && chunk[n - 1] != ' ' && chunk[n - 1] != '\n') --n;
+    if (n == 0) break;
     if (std::fwrite(chunk.data(), 1, n, out) != n) throw std::runtime_error("cannot write " + path);
     written += n;
   }

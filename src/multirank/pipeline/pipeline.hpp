@@ -238,6 +238,17 @@ bool guarded(InstanceEnv& env, F&& f) {
   return ok;
 }
 
+/// The next envelope, or empty at end-of-stream. Waits in short get_for() rounds rather than one
+/// get(): when another thread of this rank (a stage putting into the same queue) receives the
+/// batch this consumer asked for, a long get() may not notice it; each new round does.
+template <class T>
+std::optional<Envelope<T>> take(Queue<Envelope<T>>& queue) {
+  for (;;) {
+    std::optional<Envelope<T>> e = queue.get_for(std::chrono::milliseconds(5));
+    if (e || queue.at_end()) return e;
+  }
+}
+
 template <class T>
 void put_timed(InstanceEnv& env, Link<T>& link, Envelope<T>&& e) {
   const auto t0 = std::chrono::steady_clock::now();
@@ -358,7 +369,7 @@ struct ConsumerStage final : StageBase {
     Reorder<In> reorder;
     for (;;) {
       const auto t0 = std::chrono::steady_clock::now();
-      std::optional<Envelope<In>> e = in.queue.get();
+      std::optional<Envelope<In>> e = take(in.queue);
       env.figures->wait_in += since(t0);
       if (!e) break;  // end-of-stream: every upstream instance closed and every item was got
       if (env.ordered) {
