@@ -146,6 +146,13 @@ Runner setup(CLI::App& app) {
       std::fprintf(info, "generated %s (%.0f MB) in %.1f s\n", path.c_str(), args->size_mb, seconds_since(t0));
     }
     boost::mpi::broadcast(world.boost(), path, 0);
+    // The generated file goes away however the run ends.
+    const std::shared_ptr<void> cleanup(nullptr, [&](void*) {
+      if (generated && !args->keep && world.rank() == 0) {
+        std::error_code ec;
+        std::filesystem::remove(path, ec);
+      }
+    });
     const double rss_before = current_rss_mib();
 
     WordCountOptions options;
@@ -195,7 +202,6 @@ Runner setup(CLI::App& app) {
       // Peak RSS growth while counting, against the budget of 64 MiB beyond the dictionary.
       for (std::size_t r = 0; r < growth.size() && r < 2; ++r)
         ms.push_back({"wordcount_peak_rss_growth_rank" + std::to_string(r), "MiB", growth[r], 64.0});
-      if (generated && !args->keep) std::filesystem::remove(path);
     }
     return ms;
   };

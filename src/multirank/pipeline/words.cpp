@@ -99,13 +99,15 @@ char32_t Tokenizer::decode(std::string_view text, std::size_t& i, const TextOrig
   return static_cast<char32_t>(c);
 }
 
-std::string_view Tokenizer::normalise(std::string_view word, bool ascii) {
-  if (rule_ == WordRule::whitespace) return word;
+bool changes_when_lowercased(char32_t c) {
+  const auto cp = static_cast<UChar32>(c);
+  return cp == 0x130 || u_tolower(cp) != cp;
+}
+
+std::string_view Tokenizer::normalise(std::string_view word, bool ascii, bool lower) {
+  // Most words are already lowercase: counted as they are, no copy.
+  if (rule_ == WordRule::whitespace || !lower) return word;
   if (ascii) {
-    // Most words: lowercase ASCII in place of ICU, and only when needed.
-    bool upper = false;
-    for (char ch : word) upper |= (ch >= 'A' && ch <= 'Z');
-    if (!upper) return word;
     scratch_.assign(word);
     for (char& ch : scratch_)
       if (ch >= 'A' && ch <= 'Z') ch = static_cast<char>(ch - 'A' + 'a');

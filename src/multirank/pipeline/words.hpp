@@ -34,6 +34,10 @@ bool is_word_char(char32_t c, WordRule rule);
 /// Python's str.lower() of a UTF-8 word (full case mapping, final sigma), as UTF-8.
 std::string lowercase(std::string_view utf8);
 
+/// Whether lowercasing may change a word holding code point `c`: its simple lowercase differs,
+/// or it is U+0130, the one code point whose full lowercase (root locale) differs from a simple one.
+bool changes_when_lowercased(char32_t c);
+
 /// Where a piece of text came from, for error messages: "FILE: byte OFFSET".
 struct TextOrigin {
   std::string_view name;      ///< the file name
@@ -59,8 +63,9 @@ class Tokenizer {
  private:
   /// Decodes the code point at text[i], advancing i; throws TextError when ill-formed.
   char32_t decode(std::string_view text, std::size_t& i, const TextOrigin& origin) const;
-  /// The word text[begin, end) in its counted form (lowercased for alnum).
-  std::string_view normalise(std::string_view word, bool ascii);
+  /// The word in its counted form: lowercased for alnum when `lower` (some code point changes),
+  /// by a byte table when `ascii`, by ICU otherwise.
+  std::string_view normalise(std::string_view word, bool ascii, bool lower);
 
   WordRule rule_;
   std::string scratch_;
@@ -95,32 +100,36 @@ void Tokenizer::for_each_word(std::string_view text, const TextOrigin& origin, O
   std::size_t i = 0;
   std::size_t start = 0;
   bool in_word = false;
-  bool ascii = true;
+  bool ascii = true;   // every byte of the word is ASCII
+  bool lower = false;  // lowercasing changes the word (alnum rule only)
+  const bool alnum = rule_ == WordRule::alnum;
   while (i < n) {
     const unsigned char b = bytes[i];
     const unsigned char k = cls[b];
     if (k == 1) {  // ASCII word byte
-      if (!in_word) { in_word = true; start = i; ascii = true; }
+      if (!in_word) { in_word = true; start = i; ascii = true; lower = false; }
+      lower |= static_cast<unsigned char>(b - 'A') < 26;
       ++i;
       continue;
     }
     if (k == 0) {  // ASCII separator (or NUL, which decode rejects)
       if (b == 0) { std::size_t j = i; (void)decode(text, j, origin); }
-      if (in_word) { on_word(normalise(text.substr(start, i - start), ascii)); in_word = false; }
+      if (in_word) { on_word(normalise(text.substr(start, i - start), ascii, lower)); in_word = false; }
       ++i;
       continue;
     }
     const std::size_t at = i;
     const char32_t c = decode(text, i, origin);
     if (is_word_char(c, rule_)) {
-      if (!in_word) { in_word = true; start = at; }
+      if (!in_word) { in_word = true; start = at; lower = false; }
       ascii = false;
+      if (alnum && !lower) lower = changes_when_lowercased(c);
     } else if (in_word) {
-      on_word(normalise(text.substr(start, at - start), ascii));
+      on_word(normalise(text.substr(start, at - start), ascii, lower));
       in_word = false;
     }
   }
-  if (in_word) on_word(normalise(text.substr(start, n - start), ascii));
+  if (in_word) on_word(normalise(text.substr(start, n - start), ascii, lower));
 }
 
 }  // namespace multirank
