@@ -32,6 +32,16 @@ std::string temp_dir() {
   return dir;
 }
 
+/// Removes the scratch directory when the tests are done.
+class TempDirCleanup : public ::testing::Environment {
+ public:
+  void TearDown() override {
+    std::error_code ec;
+    std::filesystem::remove_all(temp_dir(), ec);
+  }
+};
+const auto* const cleanup = ::testing::AddGlobalTestEnvironment(new TempDirCleanup);
+
 std::string utf8(char32_t c) {
   std::string s;
   if (c < 0x80) {
