@@ -6,6 +6,7 @@
 #include "multirank/core/communicator.hpp"
 #include "multirank/core/environment.hpp"
 #include "multirank/core/error.hpp"
+#include "multirank/core/signals.hpp"
 #include "registry.hpp"
 
 namespace multirank::cli {
@@ -21,6 +22,7 @@ namespace {
 constexpr int kUsageExit = 2;
 
 int main_body(int argc, char** argv) {
+  install_stop_handlers();  // Ctrl-C / scancel: flush journals, then end the whole job with a message
   const Communicator world = Communicator::world();
   CLI::App app{"multirank: Python's multiprocessing patterns over MPI ranks", "multirank"};
   app.set_version_flag("--version", MULTIRANK_VERSION);
