@@ -60,8 +60,6 @@ RmaWindow& RmaWindow::operator=(RmaWindow&& other) noexcept {
 
 RmaWindow::~RmaWindow() { release(); }
 
-void RmaWindow::flush() const { check_mpi(MPI_Win_flush(host_, win_), "MPI_Win_flush"); }
-
 void RmaWindow::free() {
   if (win_ == MPI_WIN_NULL) return;
   comm_.barrier();  // nobody frees while another rank still operates on the window

@@ -44,7 +44,7 @@ class RmaWindow {
   /// Whether every rank is on one node and the window is a shared-memory one.
   [[nodiscard]] bool shared_memory() const noexcept { return shared_memory_; }
   /// Completes every operation this rank started on the window (MPI_Win_flush to the host).
-  void flush() const;
+  void flush() const { check_mpi(MPI_Win_flush(host_, win_), "MPI_Win_flush"); }
   /// Frees the window now, collectively; the destructor then does nothing.
   void free();
 
