@@ -1,8 +1,12 @@
 // submit / apply_async / run_on futures, when_all / when_any / as_completed, cancel, task errors.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <atomic>
 #include <chrono>
+#include <filesystem>
+#include <fstream>
 #include <set>
 #include <string>
 #include <thread>
@@ -30,6 +34,29 @@ std::string fail_with(int code) {
   if (code >= 0) throw std::runtime_error("boom " + std::to_string(code));
   return "fine";
 }
+/// Blocks until the file `gate` exists (at most 20 s), so a test decides when a task may finish.
+int gated(std::string gate) {
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (!std::filesystem::exists(gate) && std::chrono::steady_clock::now() < give_up)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  return 1;
+}
+
+/// A gate file that tasks wait for until open() creates it.
+class Gate {
+ public:
+  Gate() : path_((std::filesystem::temp_directory_path() /
+                  ("multirank_pool_gate_" + std::to_string(::getpid()) + "_" + std::to_string(counter_++)))
+                     .string()) {}
+  ~Gate() { std::filesystem::remove(path_); }
+  void open() const { std::ofstream(path_) << "open\n"; }
+  [[nodiscard]] const std::string& path() const { return path_; }
+
+ private:
+  static inline int counter_ = 0;
+  std::string path_;
+};
+
 int divide(int x) {
   if (x == 13) throw std::domain_error("thirteen is unlucky");
   return 1000 / (x + 1);
@@ -72,11 +99,13 @@ TEST(PoolFutures, WhenAllGathersInOrderAndWhenAnyFindsTheFastOne) {
     for (int i = 0; i < 20; ++i) EXPECT_EQ(all[static_cast<std::size_t>(i)], 2 * i);
 
     if (comm.size() >= 2) {
-      std::vector<Future<int>> race{pool.submit(task<sleep_ms>, 600), pool.submit(task<sleep_ms>, 1)};
+      const Gate gate;
+      std::vector<Future<int>> race{pool.submit(task<gated>, gate.path()), pool.submit(task<sleep_ms>, 1)};
       EXPECT_EQ(multirank::when_any(race), 1u);
       const auto none = multirank::when_any_for(std::vector<Future<int>>{race[0]}, std::chrono::milliseconds(10));
       EXPECT_FALSE(none.has_value());
-      race[0].wait();
+      gate.open();
+      EXPECT_EQ(multirank::when_any_for(std::vector<Future<int>>{race[0]}, std::chrono::seconds(20)), 0u);
     } else {
       std::vector<Future<int>> one{pool.submit(task<sleep_ms>, 1)};
       EXPECT_EQ(multirank::when_any(one), 0u);
@@ -87,17 +116,20 @@ TEST(PoolFutures, WhenAllGathersInOrderAndWhenAnyFindsTheFastOne) {
 TEST(PoolFutures, AsCompletedYieldsEachIndexOnceFastestFirst) {
   const auto comm = Communicator::world();
   run_pool(comm, [&](Pool& pool) {
-    std::vector<Future<int>> fs{pool.submit(task<sleep_ms>, 500)};
+    const Gate gate;
+    if (comm.size() == 1) gate.open();  // one executor runs them in order: do not hold it
+    std::vector<Future<int>> fs{pool.submit(task<gated>, gate.path())};
     for (int i = 0; i < 5; ++i) fs.push_back(pool.submit(task<sleep_ms>, 1));
     std::vector<std::size_t> order;
     for (std::size_t i : multirank::as_completed(fs)) {
       order.push_back(i);
       EXPECT_TRUE(fs[i].ready());
+      if (order.size() == 5) gate.open();
     }
     ASSERT_EQ(order.size(), fs.size());
     EXPECT_EQ(std::set<std::size_t>(order.begin(), order.end()).size(), fs.size());
     if (comm.size() >= 2) {
-      EXPECT_EQ(order.back(), 0u) << "the 500 ms task finishes last";
+      EXPECT_EQ(order.back(), 0u) << "the gated task finishes last";
     }
   });
 }
@@ -105,17 +137,20 @@ TEST(PoolFutures, AsCompletedYieldsEachIndexOnceFastestFirst) {
 TEST(PoolFutures, CancelStopsTasksNotYetStarted) {
   const auto comm = Communicator::world();
   run_pool(comm, [&](Pool& pool) {
+    const Gate gate;
     std::vector<Future<int>> blockers;
-    for (int i = 0; i < 3 * comm.size(); ++i) blockers.push_back(pool.submit(task<sleep_ms>, 60));
+    for (int i = 0; i < 3 * comm.size(); ++i) blockers.push_back(pool.submit(task<gated>, gate.path()));
     auto victim = pool.submit(task<sleep_ms>, 1);
     auto survivor = pool.submit(task<sleep_ms>, 2);
     EXPECT_TRUE(victim.cancel());
     EXPECT_TRUE(victim.cancelled());
     EXPECT_TRUE(victim.ready());
+    EXPECT_FALSE(survivor.ready());
+    gate.open();
     EXPECT_THROW(victim.get(), multirank::CancelledError);
     EXPECT_EQ(survivor.get(), 2);
     EXPECT_FALSE(survivor.cancel()) << "a finished task cannot be cancelled";
-    for (auto& b : blockers) EXPECT_EQ(b.get(), 60);
+    for (auto& b : blockers) EXPECT_EQ(b.get(), 1);
   });
 }
 

@@ -1,7 +1,12 @@
 // imap (ordered, lazy, bounded) and imap_unordered (completion order with input indices).
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <utility>
 #include <cstdint>
 #include <optional>
 #include <ranges>
@@ -23,9 +28,12 @@ int slow_identity(int x) {
   std::this_thread::sleep_for(std::chrono::milliseconds(2));
   return x;
 }
-int first_is_slow(int x) {
-  std::this_thread::sleep_for(std::chrono::milliseconds(x == 0 ? 400 : 5));
-  return x;
+/// Input 0 waits until the file named in it exists (at most 20 s); the others return at once.
+int zero_waits_for_gate(std::pair<int, std::string> in) {
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (in.first == 0 && !std::filesystem::exists(in.second) && std::chrono::steady_clock::now() < give_up)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  return in.first;
 }
 int fails_on_five(int x) {
   if (x == 5) throw std::runtime_error("five is not allowed");
@@ -97,21 +105,28 @@ TEST(PoolStreams, DefaultWindowIsBoundedToo) {
 
 TEST(PoolStreams, UnorderedGivesEveryIndexOnceInCompletionOrder) {
   const auto comm = Communicator::world();
+  const std::string gate = (std::filesystem::temp_directory_path() /
+                            ("multirank_pool_stream_gate_" + std::to_string(::getpid()))).string();
+  std::vector<std::pair<int, std::string>> inputs;
+  for (int i = 0; i < 12; ++i) inputs.emplace_back(i, gate);
+  if (comm.size() == 1) std::ofstream(gate) << "open\n";  // a single executor runs input 0 first
   std::vector<std::uint64_t> order;
   std::vector<int> values;
   run_pool(comm, [&](Pool& pool) {
-    for (auto [index, value] : pool.imap_unordered(task<first_is_slow>, std::views::iota(0, 12), 1)) {
+    for (auto [index, value] : pool.imap_unordered(task<zero_waits_for_gate>, inputs, 1)) {
       order.push_back(index);
       values.push_back(value);
+      if (order.size() == 1) std::ofstream(gate) << "open\n";
     }
   });
+  std::filesystem::remove(gate);
   if (comm.rank() != 0) return;
   ASSERT_EQ(order.size(), 12u);
   std::set<std::uint64_t> seen(order.begin(), order.end());
   EXPECT_EQ(seen.size(), 12u);
   for (std::size_t k = 0; k < order.size(); ++k) EXPECT_EQ(values[k], static_cast<int>(order[k]));
   if (comm.size() >= 2) {
-    EXPECT_NE(order.front(), 0u) << "the slow input 0 cannot finish first when others run beside it";
+    EXPECT_NE(order.front(), 0u) << "input 0 is held back, so another result must come first";
   }
 }
 

@@ -19,6 +19,7 @@
 /// short tasks are not bound by message latency. Nothing spins: idle threads sleep.
 
 #include <cstddef>
+#include <cstring>
 #include <functional>
 #include <iterator>
 #include <memory>
@@ -60,7 +61,19 @@ class Pool {
                                                  Chunksize chunksize = auto_chunksize) {
     static_assert(Task<F>::arity == 1, "map calls a one-argument function; use starmap for several arguments");
     using In = typename Task<F>::input_type;
-    return run_all<F>(task, std::forward<Range>(inputs), chunksize, [](auto&& x) { return In(std::forward<decltype(x)>(x)); });
+    using Elem = std::remove_cv_t<std::ranges::range_value_t<Range>>;
+    if constexpr (std::ranges::contiguous_range<Range> && std::ranges::sized_range<Range> &&
+                  std::is_same_v<Elem, In> && detail::fixed_item_bytes<In> != 0) {
+      // Trivially copyable inputs already laid out as the column: one copy.
+      auto job = make_job<F>(task, chunksize);
+      const auto n = static_cast<std::size_t>(std::ranges::size(inputs));
+      job->column.assign(reinterpret_cast<const char*>(std::ranges::data(inputs)), n * sizeof(In));
+      job->available = n;
+      return run_job<F>(std::move(job));
+    } else {
+      return run_all<F>(task, std::forward<Range>(inputs), chunksize,
+                        [](auto&& x) { return In(std::forward<decltype(x)>(x)); });
+    }
   }
 
   /// f applied to every tuple of arguments, unpacked (Pool.starmap); results in input order.
@@ -165,10 +178,7 @@ class Pool {
   template <auto F, class Range, class Convert>
   std::vector<typename Task<F>::result_type> run_all(const Task<F>& task, Range&& inputs, Chunksize chunksize,
                                                      Convert convert) {
-    using R = typename Task<F>::result_type;
-    static_assert(!std::is_void_v<R>, "map/starmap need a task that returns a value; use submit for void tasks");
     auto job = make_job<F>(task, chunksize);
-    job->fail_fast = true;
     if constexpr (std::ranges::sized_range<Range>) {
       if (job->in_fixed) job->column.reserve(std::ranges::size(inputs) * job->in_fixed);
     }
@@ -177,12 +187,29 @@ class Pool {
       if (!job->in_fixed) job->offsets.push_back(job->offsets.back() + bytes);
       ++job->available;
     }
+    return run_job<F>(std::move(job));
+  }
+
+  /// Runs a job whose inputs are all in, waits, and decodes its results in input order.
+  template <auto F>
+  std::vector<typename Task<F>::result_type> run_job(std::shared_ptr<detail::Job> job) {
+    using R = typename Task<F>::result_type;
+    static_assert(!std::is_void_v<R>, "map/starmap need a task that returns a value; use submit for void tasks");
+    job->fail_fast = true;
     job->closed = true;
     core_->start(job);
     core_->wait_settled(*job);
     if (job->first_error != detail::kNoIndex) throw core_->task_error(*job, job->first_error);
     if (job->cancelled) throw detail::PoolCore::cancelled_error(*job);
     std::vector<R> out;
+    if constexpr (detail::fixed_item_bytes<R> != 0 && !std::is_same_v<R, bool>) {
+      out.resize(job->available);  // trivially copyable results: copy each chunk's bytes in place
+      for (auto& chunk : job->chunks)
+        if (!chunk.out.payload.empty())
+          std::memcpy(static_cast<void*>(out.data() + chunk.first), chunk.out.payload.data(),
+                      std::min<std::size_t>(chunk.out.payload.size(), std::size_t{chunk.count} * sizeof(R)));
+      return out;
+    }
     out.reserve(job->available);
     for (auto& chunk : job->chunks) {
       const char* p = chunk.out.payload.data();

@@ -277,27 +277,24 @@ void PoolCore::complete_locked(std::uint64_t job_id, std::uint64_t seq, int rank
     if (j.fail_fast) j.halted = true;
   }
   if (options.records && !j.abandoned && !j.cancelled) {
-    std::vector<std::uint64_t> out_sizes;
-    if (!j.out_fixed && j.sizer && out.errors.size() < s.count)
-      j.sizer(out.payload.data(), out.payload.size(), s.count, out_sizes);
-    for (std::uint32_t k = 0; k < s.count; ++k) {
-      ItemRecord r;
-      r.index = s.first + k;
-      r.rank = rank;
-      r.queued = s.queued.empty() ? j.queued_all : s.queued[k];
-      if (2 * k + 1 < out.times.size()) {
-        r.start = out.times[2 * k];
-        r.end = out.times[2 * k + 1];
-      }
-      r.bytes_in = j.in_fixed ? j.in_fixed : (k < s.bytes_in.size() ? s.bytes_in[k] : 0);
-      r.bytes_out = j.out_fixed ? j.out_fixed : (k < out_sizes.size() ? out_sizes[k] : 0);
-      records_.emplace_back(j.id, r);
-    }
+    ChunkRecord rec;
+    rec.first = s.first;
+    rec.count = s.count;
+    rec.rank = rank;
+    rec.queued = j.queued_all;
+    rec.queued_each = std::move(s.queued);
+    rec.bounds = std::move(out.times);
+    rec.in_fixed = j.in_fixed;
+    rec.out_fixed = j.out_fixed;
+    rec.bytes_in = std::move(s.bytes_in);
+    if (!j.out_fixed && j.sizer && !(out.errors.size() >= s.count && out.payload.empty()))
+      j.sizer(out.payload.data(), out.payload.size(), s.count, rec.bytes_out);
+    recorded_inputs_ += s.count;
+    records_.push_back(std::move(rec));
   }
   s.queued.clear();
   s.bytes_in.clear();
   out.times.clear();
-  out.times.shrink_to_fit();
   if (!j.abandoned && !j.cancelled) {
     s.out = std::move(out);
     if (j.unordered) j.completed.push_back(seq);
@@ -332,20 +329,24 @@ CancelledError PoolCore::cancelled_error(const Job& job) {
 std::vector<TaskRecord> PoolCore::records() const {
   std::lock_guard<std::mutex> lock(mutex);
   std::vector<TaskRecord> out;
-  out.reserve(records_.size());
-  for (const auto& [job, r] : records_) {
-    (void)job;
-    TaskRecord t;
-    t.task_id = static_cast<std::int64_t>(r.index);
-    t.rank = r.rank;
-    t.pid = ranks[static_cast<std::size_t>(r.rank)].pid;
-    t.host = ranks[static_cast<std::size_t>(r.rank)].host;
-    t.queued = r.queued;
-    t.start = r.start;
-    t.end = r.end;
-    t.bytes_in = r.bytes_in;
-    t.bytes_out = r.bytes_out;
-    out.push_back(std::move(t));
+  out.reserve(recorded_inputs_);
+  for (const ChunkRecord& c : records_) {
+    const RankInfo& where = ranks[static_cast<std::size_t>(c.rank)];
+    for (std::uint32_t k = 0; k < c.count; ++k) {
+      TaskRecord t;
+      t.task_id = static_cast<std::int64_t>(c.first + k);
+      t.rank = c.rank;
+      t.pid = where.pid;
+      t.host = where.host;
+      t.queued = k < c.queued_each.size() ? c.queued_each[k] : c.queued;
+      if (std::size_t{k} + 1 < c.bounds.size()) {
+        t.start = c.bounds[k];
+        t.end = c.bounds[k + 1];
+      }
+      t.bytes_in = c.in_fixed ? c.in_fixed : (k < c.bytes_in.size() ? c.bytes_in[k] : 0);
+      t.bytes_out = c.out_fixed ? c.out_fixed : (k < c.bytes_out.size() ? c.bytes_out[k] : 0);
+      out.push_back(std::move(t));
+    }
   }
   return out;
 }
@@ -353,6 +354,7 @@ std::vector<TaskRecord> PoolCore::records() const {
 void PoolCore::clear_records() {
   std::lock_guard<std::mutex> lock(mutex);
   records_.clear();
+  recorded_inputs_ = 0;
 }
 
 PoolStats PoolCore::stats() const {

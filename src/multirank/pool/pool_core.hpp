@@ -112,12 +112,18 @@ struct RankInfo {
   long pid = 0;
 };
 
-/// One executed input, compactly, until records() turns it into a TaskRecord.
-struct ItemRecord {
-  std::uint64_t index = 0;
-  std::int32_t rank = -1;
-  double queued = 0.0, start = 0.0, end = 0.0;
-  std::uint64_t bytes_in = 0, bytes_out = 0;
+/// The records of one executed chunk, compactly, until records() expands them into TaskRecords.
+struct ChunkRecord {
+  std::uint64_t first = 0;                 ///< index of its first input
+  std::uint32_t count = 0;                 ///< inputs in it
+  std::int32_t rank = -1;                  ///< rank that ran it
+  double queued = 0.0;                     ///< submission time of every input (unless queued_each)
+  std::vector<double> queued_each;         ///< per-input submission times (lazy jobs)
+  std::vector<double> bounds;              ///< count+1 boundaries: input k ran from bounds[k] to bounds[k+1]
+  std::uint64_t in_fixed = 0;              ///< bytes per input when fixed
+  std::uint64_t out_fixed = 0;             ///< bytes per result when fixed
+  std::vector<std::uint64_t> bytes_in;     ///< per-input sizes otherwise
+  std::vector<std::uint64_t> bytes_out;    ///< per-result sizes otherwise
 };
 
 /// A chunk just cut for a rank: its place, and its inputs' bytes (after `prefix` reserved bytes).
@@ -217,7 +223,8 @@ class PoolCore {
   std::vector<std::deque<std::shared_ptr<Job>>> pinned_;
   std::vector<Flight> flights_;
   std::unordered_map<TaskKey, double> item_seconds_;
-  std::vector<std::pair<std::uint64_t, ItemRecord>> records_;  // (job id, record)
+  std::vector<ChunkRecord> records_;
+  std::uint64_t recorded_inputs_ = 0;
   std::vector<std::uint64_t> tasks_per_rank_;
   std::vector<std::uint64_t> chunks_per_rank_;
   bool local_stop_ = false;

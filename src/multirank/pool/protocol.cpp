@@ -29,11 +29,8 @@ void execute_chunk(TaskKey key, const char* data, std::size_t bytes, std::uint32
   // A task registered only on some ranks (a Task object that is not at namespace scope).
   const std::string why = "no task with key " + std::to_string(key) + " is registered on this rank; declare " +
                           "the Task at namespace scope so every rank registers it before main";
-  const double now = clock ? clock->now() : 0.0;
-  for (std::uint32_t i = 0; i < count; ++i) {
-    out.errors.emplace_back(i, why);
-    if (clock) out.times.insert(out.times.end(), {now, now});
-  }
+  for (std::uint32_t i = 0; i < count; ++i) out.errors.emplace_back(i, why);
+  if (clock) out.times.assign(std::size_t{count} + 1, clock->now());
 }
 
 std::string run_chunk_message(std::string_view message, const SyncClock& clock) {
