@@ -206,48 +206,51 @@ class Pipe {
   /// The next item from the peer, waiting (sleeping) for it; empty once the peer closed and
   /// every item was received.
   std::optional<T> recv() {
-    if (at_end_) return std::nullopt;
+    std::optional<T> out(std::in_place);
+    if (!recv_into(*out)) return std::nullopt;
+    return out;
+  }
+
+  /// Receives the next item into `out`, reusing its storage (a vector or string keeps its
+  /// capacity); returns false, leaving `out` alone, at end-of-stream.
+  bool recv_into(T& out) {
+    if (at_end_) return false;
     t_.require_valid("recv");
     if constexpr (wire_kind_v<T> == WireKind::raw && sizeof(T) < detail::kPipeInlineBytes) {
-      if (detail::PipeTransport::small_frame_fits(sizeof(T))) return recv_raw_fast();
+      if (detail::PipeTransport::small_frame_fits(sizeof(T))) return recv_raw_fast(out);
     }
     const detail::PipeHead head = t_.recv_head();
     if (head.kind == detail::PipeFrame::end) {
       at_end_ = true;
-      return std::nullopt;
+      return false;
     }
     const bool large = head.kind == detail::PipeFrame::large;
     if constexpr (wire_kind_v<T> == WireKind::raw) {
       if (head.bytes != sizeof(T)) detail::throw_pipe_mismatch(peer(), channel(), head.bytes, sizeof(T));
-      std::optional<T> out(std::in_place);
       if (large) {
-        t_.recv_large(&*out, sizeof(T));
+        t_.recv_large(&out, sizeof(T));
       } else {
-        std::memcpy(static_cast<void*>(&*out), t_.received(sizeof(T)).data(), sizeof(T));
+        std::memcpy(static_cast<void*>(&out), t_.received(sizeof(T)).data(), sizeof(T));
       }
-      return out;
     } else if constexpr (wire_kind_v<T> == WireKind::contiguous) {
       using E = typename T::value_type;
       if (head.bytes % sizeof(E) != 0) detail::throw_pipe_mismatch(peer(), channel(), head.bytes, sizeof(E));
-      std::optional<T> out(std::in_place);
-      out->resize(head.bytes / sizeof(E));
+      out.resize(head.bytes / sizeof(E));
       if (large) {
-        t_.recv_large(out->data(), head.bytes);
+        t_.recv_large(out.data(), head.bytes);
       } else if (head.bytes > 0) {
-        std::memcpy(static_cast<void*>(out->data()), t_.received(head.bytes).data(), head.bytes);
+        std::memcpy(static_cast<void*>(out.data()), t_.received(head.bytes).data(), head.bytes);
       }
-      return out;
     } else {
-      std::optional<T> out(std::in_place);
       if (large) {
         std::string bytes(head.bytes, '\0');
         t_.recv_large(bytes.data(), head.bytes);
-        deserialize_from_bytes(std::span<const char>(bytes.data(), bytes.size()), *out);
+        deserialize_from_bytes(std::span<const char>(bytes.data(), bytes.size()), out);
       } else {
-        deserialize_from_bytes(t_.received(head.bytes), *out);
+        deserialize_from_bytes(t_.received(head.bytes), out);
       }
-      return out;
     }
+    return true;
   }
 
   /// Whether `recv()` would return without waiting (an item or end-of-stream is there),
@@ -286,18 +289,17 @@ class Pipe {
                        std::to_string(peer()) + ", channel " + std::to_string(channel()));
   }
 
-  std::optional<T> recv_raw_fast() {
+  bool recv_raw_fast(T& out) {
     // The hot path of small fixed-size items: one posted receive straight into a stack buffer.
     alignas(T) unsigned char buffer[sizeof(T) + 1];
     const std::size_t got = t_.recv_small(buffer, sizeof(T) + 1);
     if (got == sizeof(T) + 1 && buffer[sizeof(T)] == static_cast<unsigned char>(detail::PipeFrame::data)) {
-      std::optional<T> out(std::in_place);
-      std::memcpy(static_cast<void*>(&*out), buffer, sizeof(T));
-      return out;
+      std::memcpy(static_cast<void*>(&out), buffer, sizeof(T));
+      return true;
     }
     if (got == 1 && buffer[0] == static_cast<unsigned char>(detail::PipeFrame::end)) {
       at_end_ = true;
-      return std::nullopt;
+      return false;
     }
     detail::throw_pipe_mismatch(peer(), channel(), got == 0 ? 0 : got - 1, sizeof(T));
   }

@@ -49,6 +49,16 @@ class QueueItems final : public QueueStore {
   [[nodiscard]] std::size_t outbox_size() const override { return outbox.size(); }
   [[nodiscard]] std::size_t inbox_size() const override { return inbox.size(); }
 
+  [[nodiscard]] std::size_t batch_items(std::size_t max_items, std::size_t max_bytes) const override {
+    std::size_t per_item = 64;  // a serialized item's size is only known once encoded: a guess
+    if constexpr (wire_kind_v<T> == WireKind::raw) {
+      per_item = sizeof(T);
+    } else if constexpr (wire_kind_v<T> == WireKind::contiguous) {
+      if (!outbox.empty()) per_item = encoded_size(outbox.front());
+    }
+    return std::max<std::size_t>(1, std::min(max_items, max_bytes / std::max<std::size_t>(per_item, 1)));
+  }
+
   std::size_t pack(std::size_t max_items, std::size_t max_bytes, std::vector<char>& out) override {
     std::size_t moved = 0;
     if constexpr (wire_kind_v<T> == WireKind::raw) {
@@ -61,7 +71,7 @@ class QueueItems final : public QueueStore {
       outbox.erase(outbox.begin(), outbox.begin() + static_cast<std::ptrdiff_t>(moved));
     } else {
       const std::size_t start = out.size();
-      while (moved < max_items && !outbox.empty() && (moved == 0 || out.size() - start < max_bytes)) {
+      while (moved < max_items && !outbox.empty() && (moved == 0 || out.size() - start + encoded_size(outbox.front()) <= max_bytes)) {
         if constexpr (wire_kind_v<T> == WireKind::contiguous) {
           const T& item = outbox.front();
           append(out, item.data(), item.size() * sizeof(typename T::value_type));
@@ -112,6 +122,15 @@ class QueueItems final : public QueueStore {
   }
 
  private:
+  // Bytes an item adds to a batch, where that is known without encoding it.
+  static std::size_t encoded_size(const T& item) {
+    if constexpr (wire_kind_v<T> == WireKind::contiguous) {
+      return sizeof(std::uint64_t) + item.size() * sizeof(typename T::value_type);
+    } else {
+      return sizeof(std::uint64_t);  // serialized: its size is known once encoded
+    }
+  }
+
   static void append(std::vector<char>& out, const void* data, std::size_t bytes) {
     const std::uint64_t length = bytes;
     const std::size_t at = out.size();
@@ -136,7 +155,7 @@ class QueueItems final : public QueueStore {
 ///   consumers each see that producer's items in increasing order).
 /// - On demand: a consumer asks producers for items when it needs them, about
 ///   QueueOptions::prefetch_work of its own work ahead; an idle consumer gets the next item,
-///   a slow one holds at most one item per producer.
+///   a slow one holds about one item per producer.
 /// - Bounded: at most QueueOptions::capacity items are buffered over all ranks; a producer
 ///   that runs ahead blocks in put() (sleeping) until consumers take items.
 /// - End-of-stream: close() on each producer; get() returns an empty optional once every

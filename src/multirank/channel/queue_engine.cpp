@@ -20,8 +20,9 @@ using Clock = std::chrono::steady_clock;
 
 constexpr int kTagControl = 1;  // consumer -> producer: {kind, count}
 constexpr int kTagBatch = 2;    // producer -> consumer: BatchHeader + items
-constexpr std::int32_t kRequest = 1;
-constexpr std::int32_t kBye = 2;
+constexpr std::int32_t kRequest = 1;        // count more items may be sent
+constexpr std::int32_t kRequestUrgent = 2;  // the same, and the consumer ran dry: send what there is
+constexpr std::int32_t kBye = 3;            // the consumer will ask for nothing more
 constexpr std::uint32_t kItems = 1;
 constexpr std::uint32_t kEnd = 2;
 
@@ -33,7 +34,10 @@ struct BatchHeader {
 /// Marks a user call (put/get) as driving the protocol, so the progress thread stays out.
 class UserCall {
  public:
-  explicit UserCall(int& inside) : inside_(inside) { ++inside_; }
+  UserCall(int& inside, std::uint64_t& calls) : inside_(inside) {
+    ++inside_;
+    ++calls;
+  }
   UserCall(const UserCall&) = delete;
   UserCall& operator=(const UserCall&) = delete;
   ~UserCall() { --inside_; }
@@ -67,6 +71,8 @@ std::vector<int> index_by_rank(const std::vector<int>& ranks, int size) {
   return index;
 }
 
+double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
+
 }  // namespace
 
 QueueEngine::QueueEngine(const Communicator& comm, std::vector<int> producers, std::vector<int> consumers,
@@ -77,7 +83,7 @@ QueueEngine::QueueEngine(const Communicator& comm, std::vector<int> producers, s
   consumers_ = checked_role(std::move(consumers), "consumer", comm.size());
   const std::size_t np = producers_.size();
   const std::size_t nc = consumers_.size();
-  const std::size_t minimum = np + nc * np;  // one outbox slot each, one request per producer per consumer
+  const std::size_t minimum = np + nc * np;  // one outbox slot each, one item of credit per pair
   if (options_.capacity < minimum)
     throw UsageError("Queue: capacity " + std::to_string(options_.capacity) + " is too small for " +
                      std::to_string(np) + " producer(s) and " + std::to_string(nc) +
@@ -85,15 +91,17 @@ QueueEngine::QueueEngine(const Communicator& comm, std::vector<int> producers, s
   if (options_.max_batch == 0) throw UsageError("Queue: max_batch must be at least 1");
   if (options_.batch_bytes == 0) throw UsageError("Queue: batch_bytes must be at least 1");
 
-  // Half the capacity for the consumers' inboxes and half for the producers' outboxes, as far
-  // as the minimum each side needs allows.
+  // Half the capacity for the consumers' inboxes and credit, half for the producers' outboxes,
+  // as far as the minimum each side needs allows.
   consumer_share_ = std::max(np, options_.capacity / (2 * nc));
   producer_share_ = (options_.capacity - nc * consumer_share_) / np;
   if (producer_share_ == 0) {
     consumer_share_ = (options_.capacity - np) / nc;
     producer_share_ = (options_.capacity - nc * consumer_share_) / np;
   }
-  max_ask_ = std::max<std::size_t>(1, std::min(options_.max_batch, consumer_share_ / np));
+  // Credit of at most half the share per producer: batches keep coming while the inbox empties.
+  max_ask_ = std::max<std::size_t>(1, std::min(options_.max_batch * 4, consumer_share_ / (2 * np)));
+  work_cap_ = max_ask_;
 
   comm_ = comm.dup();
 
@@ -128,17 +136,21 @@ QueueEngine::QueueEngine(const Communicator& comm, std::vector<int> producers, s
   is_producer_ = producer_index_[static_cast<std::size_t>(rank)] >= 0;
   is_consumer_ = consumer_index_[static_cast<std::size_t>(rank)] >= 0;
   if (is_consumer_) {
-    requested_.assign(np, 0);
+    granted_.assign(np, 0);
+    nudged_.assign(np, false);
     ended_.assign(np, false);
     bye_sent_.assign(np, false);
     next_producer_ = static_cast<std::size_t>(consumer_index_[static_cast<std::size_t>(rank)]) % np;
   }
   if (is_producer_) {
+    credit_.assign(nc, 0);
+    urgent_.assign(nc, false);
+    in_turn_.assign(nc, false);
     ended_to_.assign(nc, false);
     bye_from_.assign(nc, false);
     std::lock_guard<std::mutex> lock(mu_);
     post_control_locked();
-    // Serves consumers' requests while the user's code is busy elsewhere; sleeps when idle.
+    // Serves consumers while the user's code is busy elsewhere; sleeps when idle.
     progress_ = std::thread([this] { run_progress(); });
   }
 }
@@ -168,10 +180,7 @@ QueueEngine::~QueueEngine() {
 
 void QueueEngine::shutdown() {
   std::unique_lock<std::mutex> lock(mu_);
-  if (is_producer_ && !closed_) {
-    closed_ = true;
-    serve_locked();
-  }
+  if (is_producer_) closed_ = true;
   if (is_consumer_) {
     for (std::size_t i = 0; i < producers_.size(); ++i) {
       if (!ended_[i] && !bye_sent_[i]) {
@@ -182,7 +191,7 @@ void QueueEngine::shutdown() {
   }
   Backoff backoff;
   while (!finished_locked()) {
-    if (progress_locked()) {
+    if (progress_locked(true)) {
       backoff.reset();
     } else {
       lock.unlock();
@@ -219,8 +228,14 @@ void QueueEngine::run_progress() {
   using std::chrono::microseconds;
   std::unique_lock<std::mutex> lock(mu_);
   microseconds sleep{20};
+  std::uint64_t seen = user_calls_;
   while (!stop_) {
-    const bool progressed = users_inside_ == 0 && progress_locked();
+    // While the user's thread keeps calling put/get it drives the protocol itself; stepping in
+    // then would only contend for the lock (and MPI's). Serve when it has gone quiet, and then
+    // send partial batches too: no more items are coming soon.
+    const bool user_away = users_inside_ == 0 && user_calls_ == seen;
+    seen = user_calls_;
+    const bool progressed = user_away && progress_locked(true);
     sleep = progressed ? microseconds(20) : std::min(sleep * 2, microseconds(1000));
     wake_.wait_for(lock, sleep);
   }
@@ -232,12 +247,12 @@ bool QueueEngine::put(const std::function<void()>& push, const Deadline& deadlin
     throw UsageError("Queue: rank " + std::to_string(comm_.rank()) + " is not a producer of this queue (producers: " +
                      rank_list(producers_) + ")");
   if (closed_) throw UsageError("Queue: put after close() on rank " + std::to_string(comm_.rank()));
-  UserCall inside(users_inside_);
+  UserCall inside(users_inside_, user_calls_);
   if (store_->outbox_size() >= producer_share_) {
-    // Backpressure: wait (sleeping) until a consumer's request takes items out of the outbox.
+    // Backpressure: wait (sleeping) until a consumer's credit takes items out of the outbox.
     Backoff backoff;
     for (;;) {
-      const bool progressed = progress_locked();
+      const bool progressed = progress_locked(false);
       if (store_->outbox_size() < producer_share_) break;
       if (deadline && Clock::now() >= *deadline) return false;
       if (progressed) {
@@ -254,13 +269,13 @@ bool QueueEngine::put(const std::function<void()>& push, const Deadline& deadlin
   ++counters_.put;
   note_buffered_locked();
   // Look for requests now and then: at once when the outbox just stopped being empty (a consumer
-  // may be waiting), at once when requests wait, otherwise every few items.
-  if (store_->outbox_size() == 1 || !pending_.empty() || ++puts_since_poll_ >= 8) {
+  // may be waiting), otherwise every few items; send whenever a consumer's batch is full.
+  if (store_->outbox_size() == 1 || ++puts_since_poll_ >= 8) {
     puts_since_poll_ = 0;
     reap_sends_locked();
     poll_control_locked();
-    serve_locked();
   }
+  if (!turn_.empty()) serve_locked(false);
   return true;
 }
 
@@ -269,48 +284,43 @@ QueueWait QueueEngine::get(const std::function<void()>& pop, const Deadline& dea
   if (!is_consumer_)
     throw UsageError("Queue: rank " + std::to_string(comm_.rank()) + " is not a consumer of this queue (consumers: " +
                      rank_list(consumers_) + ")");
-  UserCall inside(users_inside_);
-  const auto entered = Clock::now();
-  if (last_return_) {
-    const double gap = std::chrono::duration<double>(entered - *last_return_).count();
-    seconds_per_item_ = seconds_per_item_ == 0.0 ? gap : 0.8 * seconds_per_item_ + 0.2 * gap;
+  UserCall inside(users_inside_, user_calls_);
+  if (store_->inbox_size() > 0) {  // the fast path: no clock, MPI only to top up credit
+    take_locked(pop);
+    return QueueWait::ready;
   }
-  // Ask for about prefetch_work of this consumer's own work at a time: a slow consumer asks for
-  // one item, so items stay with producers where an idle consumer can get them.
-  std::size_t work_cap = max_ask_;
-  if (seconds_per_item_ > 0.0) {
-    const double fits = std::chrono::duration<double>(options_.prefetch_work).count() / seconds_per_item_;
-    work_cap = fits < 1.0 ? 1 : std::min(max_ask_, static_cast<std::size_t>(fits));
-  }
-  ask_ = std::min(ask_, work_cap);
-  const bool starved = store_->inbox_size() == 0;
+  const auto wait_start = Clock::now();
   Backoff backoff;
   for (;;) {
-    if (store_->inbox_size() > 0) {
-      pop();
-      ++counters_.got;
-      if (starved) ask_ = std::min(ask_ * 2, work_cap);
-      if (ask_ > 1 && store_->inbox_size() <= ask_ / 2) request_locked();  // keep a fast consumer fed
-      last_return_ = Clock::now();
-      return QueueWait::ready;
-    }
     if (ended_count_ == producers_.size()) {
-      last_return_ = Clock::now();
+      sample_waited_ += seconds_since(wait_start);
       return QueueWait::end;
     }
-    request_locked();
-    if (progress_locked()) {
+    request_locked(true);
+    if (progress_locked(false)) {
       backoff.reset();
+      if (store_->inbox_size() > 0) break;
       continue;
     }
     if (deadline && Clock::now() >= *deadline) {
-      last_return_ = Clock::now();
+      sample_waited_ += seconds_since(wait_start);
       return QueueWait::timeout;
     }
     lock.unlock();
     backoff.pause();
     lock.lock();
   }
+  sample_waited_ += seconds_since(wait_start);
+  ask_ = std::min(ask_ * 2, work_cap_);  // it ran dry: keep more credit out next time
+  take_locked(pop);
+  return QueueWait::ready;
+}
+
+void QueueEngine::take_locked(const std::function<void()>& pop) {
+  pop();
+  ++counters_.got;
+  ++sample_items_;
+  if (ask_ > 1) request_locked(false);  // a consumer shown to be fast tops its credit up ahead
 }
 
 void QueueEngine::close() {
@@ -321,7 +331,7 @@ void QueueEngine::close() {
   if (closed_) return;
   closed_ = true;
   poll_control_locked();
-  serve_locked();
+  serve_locked(true);
 }
 
 bool QueueEngine::closed() const {
@@ -362,12 +372,12 @@ bool QueueEngine::finished_locked() const {
   return true;
 }
 
-bool QueueEngine::progress_locked() {
+bool QueueEngine::progress_locked(bool flush) {
   reap_sends_locked();
   bool progressed = false;
   if (is_producer_) {
     progressed = poll_control_locked();
-    progressed = serve_locked() || progressed;
+    progressed = serve_locked(flush) || progressed;
   }
   if (is_consumer_) progressed = poll_batches_locked() || progressed;
   return progressed;
@@ -403,30 +413,59 @@ void QueueEngine::handle_control_locked(int source, std::int32_t kind, std::int3
   const int j = consumer_index_[static_cast<std::size_t>(source)];
   if (j < 0) throw UsageError("Queue: a protocol message from rank " + std::to_string(source) + ", not a consumer");
   const auto ju = static_cast<std::size_t>(j);
-  if (kind == kRequest) {
-    if (!ended_to_[ju] && count > 0) pending_.push_back({j, static_cast<std::size_t>(count)});
+  if (kind == kRequest || kind == kRequestUrgent) {
+    if (ended_to_[ju]) return;
+    credit_[ju] += static_cast<std::size_t>(std::max(count, 0));
+    if (credit_[ju] == 0) return;  // an urgent nudge whose credit a batch in flight used up
+    if (kind == kRequestUrgent) urgent_[ju] = true;
+    if (!in_turn_[ju]) {
+      turn_.push_back(j);
+      in_turn_[ju] = true;
+    }
   } else if (kind == kBye) {
     if (bye_from_[ju]) return;
     bye_from_[ju] = true;
     ++byes_;
-    std::erase_if(pending_, [j](const Pending& p) { return p.consumer == j; });
+    credit_[ju] = 0;
+    if (in_turn_[ju]) {
+      std::erase(turn_, j);
+      in_turn_[ju] = false;
+    }
     if (!ended_to_[ju]) send_end_locked(j);
   }
 }
 
-bool QueueEngine::serve_locked() {
+bool QueueEngine::serve_locked(bool flush) {
   bool progressed = false;
-  // Requests are answered in arrival order: whoever asked first gets the next items.
-  while (!pending_.empty() && store_->outbox_size() > 0) {
-    const Pending p = pending_.front();
-    pending_.pop_front();
-    send_batch_locked(p.consumer, p.count);
-    progressed = true;
+  // Consumers with credit take turns; a batch goes out once it is full, or with whatever there
+  // is when its consumer ran dry, when closing, or when nothing more is coming soon (flush).
+  const std::size_t full = std::min(store_->batch_items(options_.max_batch, options_.batch_bytes), producer_share_);
+  bool sent = true;
+  while (sent && store_->outbox_size() > 0 && !turn_.empty()) {
+    sent = false;
+    for (std::size_t n = turn_.size(); n > 0 && store_->outbox_size() > 0; --n) {
+      const int j = turn_.front();
+      const auto ju = static_cast<std::size_t>(j);
+      turn_.pop_front();
+      const bool ready = flush || closed_ || urgent_[ju] || store_->outbox_size() >= std::min(credit_[ju], full);
+      if (ready) {
+        credit_[ju] -= send_batch_locked(j, credit_[ju]);
+        urgent_[ju] = false;
+        sent = progressed = true;
+      }
+      if (credit_[ju] > 0) {
+        turn_.push_back(j);
+      } else {
+        in_turn_[ju] = false;
+      }
+    }
   }
   if (closed_ && store_->outbox_size() == 0) {
-    while (!pending_.empty()) {
-      const int j = pending_.front().consumer;
-      pending_.pop_front();
+    while (!turn_.empty()) {
+      const int j = turn_.front();
+      turn_.pop_front();
+      in_turn_[static_cast<std::size_t>(j)] = false;
+      credit_[static_cast<std::size_t>(j)] = 0;
       if (!ended_to_[static_cast<std::size_t>(j)]) send_end_locked(j);
       progressed = true;
     }
@@ -434,9 +473,10 @@ bool QueueEngine::serve_locked() {
   return progressed;
 }
 
-void QueueEngine::send_batch_locked(int consumer, std::size_t count) {
+std::size_t QueueEngine::send_batch_locked(int consumer, std::size_t count) {
   auto buffer = std::make_shared<std::vector<char>>(sizeof(BatchHeader));
-  const std::size_t moved = store_->pack(count, options_.batch_bytes, *buffer);
+  buffer->reserve(std::min<std::size_t>(options_.batch_bytes, 1 << 16) + sizeof(BatchHeader));
+  const std::size_t moved = store_->pack(std::min(count, options_.max_batch), options_.batch_bytes, *buffer);
   const BatchHeader header{kItems, static_cast<std::uint32_t>(moved)};
   std::memcpy(buffer->data(), &header, sizeof header);
   const char* data = buffer->data();
@@ -444,6 +484,7 @@ void QueueEngine::send_batch_locked(int consumer, std::size_t count) {
   sends_.push_back(comm_.isend_bytes(consumers_[static_cast<std::size_t>(consumer)], kTagBatch, data, bytes,
                                      std::move(buffer)));
   ++counters_.batches_sent;
+  return moved;
 }
 
 void QueueEngine::send_end_locked(int consumer) {
@@ -486,12 +527,17 @@ void QueueEngine::handle_batch_locked(int source, std::span<const char> bytes) {
   const auto iu = static_cast<std::size_t>(i);
   BatchHeader header{};
   std::memcpy(&header, bytes.data(), sizeof header);
-  reserved_ -= requested_[iu];
-  requested_[iu] = 0;
+  nudged_[iu] = false;
   if (header.kind == kItems) {
+    if (header.count > granted_[iu])
+      throw UsageError("Queue: rank " + std::to_string(source) + " sent more items than it was granted");
+    granted_[iu] -= header.count;
+    reserved_ -= header.count;
     store_->unpack(bytes.subspan(sizeof header), header.count);
     return;
   }
+  reserved_ -= granted_[iu];
+  granted_[iu] = 0;
   if (!ended_[iu]) {
     ended_[iu] = true;
     ++ended_count_;
@@ -502,20 +548,50 @@ void QueueEngine::handle_batch_locked(int source, std::span<const char> bytes) {
   }
 }
 
-void QueueEngine::request_locked() {
+void QueueEngine::update_pace_locked(Clock::time_point now) {
+  if (sample_start_ && sample_items_ > 0) {
+    const double busy = std::max(0.0, std::chrono::duration<double>(now - *sample_start_).count() - sample_waited_);
+    const double per_item = busy / static_cast<double>(sample_items_);
+    seconds_per_item_ = seconds_per_item_ == 0.0 ? per_item : 0.5 * (seconds_per_item_ + per_item);
+    const double work = std::chrono::duration<double>(options_.prefetch_work).count();
+    const double fits = seconds_per_item_ > 0.0 ? work / seconds_per_item_ : static_cast<double>(max_ask_);
+    work_cap_ = fits < 1.0 ? 1 : fits >= static_cast<double>(max_ask_) ? max_ask_ : static_cast<std::size_t>(fits);
+    ask_ = std::min(ask_, work_cap_);  // a slow consumer asks for one item: the rest stay available
+  }
+  sample_start_ = now;
+  sample_items_ = 0;
+  sample_waited_ = 0.0;
+}
+
+void QueueEngine::request_locked(bool urgent) {
   const std::size_t n = producers_.size();
+  bool paced = false;
   for (std::size_t k = 0; k < n; ++k) {
     const std::size_t i = (next_producer_ + k) % n;
-    if (ended_[i] || bye_sent_[i] || requested_[i] > 0) continue;
+    if (ended_[i] || bye_sent_[i]) continue;
+    // Ran dry: make sure every producer knows (once per batch). Otherwise top the credit up
+    // when half of it is used, so that requests stay few.
+    const bool nudge = urgent && granted_[i] > 0 && !nudged_[i];
+    if (!nudge && granted_[i] > ask_ / 2) continue;
     const std::size_t held = store_->inbox_size() + reserved_;
-    if (held >= consumer_share_) break;
-    const std::size_t count = std::min(ask_, consumer_share_ - held);
-    send_control_locked(producers_[i], kRequest, static_cast<std::int32_t>(count));
-    requested_[i] = count;
-    reserved_ += count;
+    std::size_t add = 0;
+    if (granted_[i] < ask_ && held < consumer_share_) add = std::min(ask_ - granted_[i], consumer_share_ - held);
+    if (add == 0 && !nudge) continue;
+    if (!paced) {  // measure the consumer's pace once per round of requests, not once per item
+      update_pace_locked(Clock::now());
+      paced = true;
+      if (add > 0 && granted_[i] + add > ask_) add = ask_ > granted_[i] ? ask_ - granted_[i] : 0;
+      if (add == 0 && !nudge) continue;
+    }
+    send_control_locked(producers_[i], urgent ? kRequestUrgent : kRequest, static_cast<std::int32_t>(add));
+    if (urgent) nudged_[i] = true;
+    granted_[i] += add;
+    reserved_ += add;
   }
-  next_producer_ = (next_producer_ + 1) % n;  // spread the room fairly over the producers
-  note_buffered_locked();
+  if (paced) {
+    next_producer_ = (next_producer_ + 1) % n;  // spread the room fairly over the producers
+    note_buffered_locked();
+  }
 }
 
 }  // namespace multirank::detail
