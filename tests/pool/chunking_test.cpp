@@ -38,10 +38,14 @@ TEST(PoolChunking, LongTasksGoOneAtATime) {
 }
 
 TEST(PoolChunking, PrefetchDepthFollowsChunkDuration) {
-  EXPECT_TRUE(wants_another_chunk(0, 0.0, 0));
-  EXPECT_FALSE(wants_another_chunk(1, 0.0, 1));  // untimed: nothing queued behind it
-  EXPECT_FALSE(wants_another_chunk(3, 1e-6, 1));
-  EXPECT_FALSE(wants_another_chunk(1, 0.1, 0));  // a 100 ms chunk in flight is enough
-  EXPECT_TRUE(wants_another_chunk(10, 1e-4, 0)); // short chunks: keep ~2 ms queued
-  EXPECT_FALSE(wants_another_chunk(64, 1e-4, 0));
+  EXPECT_TRUE(wants_another_chunk(0, 0.0, 0, 0));
+  EXPECT_FALSE(wants_another_chunk(1, 0.0, 1, 0));      // untimed: nothing queued behind it
+  EXPECT_FALSE(wants_another_chunk(3, 1e-6, 1, 0));
+  EXPECT_TRUE(wants_another_chunk(10, 1e-3, 0, 0));     // short chunks: keep ~2 ms queued
+  EXPECT_FALSE(wants_another_chunk(10, 3e-3, 0, 0));
+  EXPECT_FALSE(wants_another_chunk(64, 1e-4, 0, 0));
+  EXPECT_FALSE(wants_another_chunk(1, 0.02, 0, 0));     // a steady 25 ms chunk, 20 ms left: wait
+  EXPECT_TRUE(wants_another_chunk(1, 0.001, 0, 0));     // ... 1 ms left: send its successor now
+  EXPECT_FALSE(wants_another_chunk(1, 0.001, 0, 1));    // an unsteady long chunk: never
+  EXPECT_FALSE(wants_another_chunk(1, -0.01, 0, 0));    // overdue: the estimate was wrong, wait
 }

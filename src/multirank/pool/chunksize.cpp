@@ -8,9 +8,6 @@ namespace {
 // Work per chunk below which per-message costs (~µs) would show; above which balance suffers.
 constexpr double kMinChunkSeconds = 50e-6;
 constexpr double kMaxChunkSeconds = 20e-3;
-// Queued work a remote worker should hold beyond its running chunk: the coordinator may be
-// sleeping up to 1 ms between polls when it has nothing else to do.
-constexpr double kPrefetchSeconds = 2e-3;
 constexpr std::size_t kMaxChunksInFlight = 64;
 }  // namespace
 
@@ -26,11 +23,12 @@ std::size_t auto_chunk_items(std::size_t remaining, int workers, double item_sec
   return std::min(remaining, static_cast<std::size_t>(n));
 }
 
-bool wants_another_chunk(std::size_t chunks, double seconds, std::size_t unknown) noexcept {
+bool wants_another_chunk(std::size_t chunks, double seconds_left, std::size_t unknown,
+                         std::size_t long_unsure) noexcept {
   if (chunks == 0) return true;
-  if (chunks >= kMaxChunksInFlight) return false;
-  if (unknown > 0) return false;  // an untimed chunk may be long: queue nothing behind it
-  return seconds < kPrefetchSeconds;
+  if (chunks >= kMaxChunksInFlight || unknown > 0 || long_unsure > 0) return false;
+  // (The coordinator polls at least every millisecond, so it does not miss this 4 ms window.)
+  return seconds_left < kPrefetchSeconds && seconds_left > -kPrefetchSeconds;
 }
 
 }  // namespace multirank::detail

@@ -9,8 +9,8 @@
 ///     auto squares = pool.map(multirank::task<square>, std::vector<int>{1, 2, 3});   // {1, 4, 9}
 ///     auto f = pool.submit(multirank::task<square>, 7);           // Future<int>
 ///     for (int r : pool.imap(multirank::task<square>, std::views::iota(0, 1000))) use(r);
-///     return f.get();                                              // 49
-///   });
+///     int x = f.get();                                             // 49
+///   });                                                            // returns on every rank
 /// \endcode
 ///
 /// Rank 0 coordinates (a thread that feeds the other ranks) and also computes (a worker thread),

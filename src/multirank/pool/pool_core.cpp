@@ -1,6 +1,7 @@
 #include "multirank/pool/pool_core.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 
 #include "multirank/core/error.hpp"
@@ -155,14 +156,15 @@ void PoolCore::notify_work_locked() {
   work_cv.notify_one();
 }
 
-double PoolCore::estimate_locked(TaskKey key) const {
-  const auto it = item_seconds_.find(key);
-  return it == item_seconds_.end() ? -1.0 : it->second;
+const PoolCore::Cost* PoolCore::cost_locked(TaskKey key) const {
+  const auto it = costs_.find(key);
+  return it == costs_.end() ? nullptr : &it->second;
 }
 
 bool PoolCore::wants_chunk_locked(int rank) const {
   const Flight& f = flights_[static_cast<std::size_t>(rank)];
-  return wants_another_chunk(f.chunks, f.seconds, f.unknown);
+  const double busy = std::chrono::duration<double>(std::chrono::steady_clock::now() - f.since).count();
+  return wants_another_chunk(f.chunks, f.seconds - busy, f.unknown, f.long_unsure);
 }
 
 bool PoolCore::cut_chunk_locked(int rank, Cut& cut, std::size_t prefix) {
@@ -197,7 +199,8 @@ bool PoolCore::cut_from_locked(Job& j, int rank, Cut& cut, std::size_t prefix) {
   if (j.dispatch_blocked()) return false;
   const std::uint64_t ready = j.available - j.next;
   if (ready == 0) return false;
-  const double per_item = estimate_locked(j.key);
+  const Cost* cost = cost_locked(j.key);
+  const double per_item = cost ? cost->mean : -1.0;
   std::uint64_t n = 0;
   if (j.chunking.is_auto()) {
     n = auto_chunk_items(static_cast<std::size_t>(ready), executors, per_item);
@@ -220,6 +223,7 @@ bool PoolCore::cut_from_locked(Job& j, int rank, Cut& cut, std::size_t prefix) {
   s.rank = rank;
   s.estimated = per_item >= 0;
   s.estimate = s.estimated ? per_item * static_cast<double>(n) : 0.0;
+  s.long_unsure = s.estimated && s.estimate >= kPrefetchSeconds && !cost->steady();
   if (options.records) {
     if (j.lazy) s.queued.assign(j.queued.begin(), j.queued.begin() + static_cast<std::ptrdiff_t>(n));
     if (!j.in_fixed) {
@@ -230,9 +234,11 @@ bool PoolCore::cut_from_locked(Job& j, int rank, Cut& cut, std::size_t prefix) {
   if (j.lazy && options.records) j.queued.erase(j.queued.begin(), j.queued.begin() + static_cast<std::ptrdiff_t>(n));
   j.next += n;
   Flight& f = flights_[static_cast<std::size_t>(rank)];
+  if (f.chunks == 0) f.since = std::chrono::steady_clock::now();
   ++f.chunks;
   f.seconds += s.estimate;
   if (!s.estimated) ++f.unknown;
+  if (s.long_unsure) ++f.long_unsure;
   if (j.lazy) drop_dispatched_inputs_locked(j);
   return true;
 }
@@ -258,7 +264,9 @@ void PoolCore::complete_locked(std::uint64_t job_id, std::uint64_t seq, int rank
   Flight& f = flights_[static_cast<std::size_t>(s.rank)];
   --f.chunks;
   f.seconds = f.chunks ? std::max(0.0, f.seconds - s.estimate) : 0.0;
+  f.since = std::chrono::steady_clock::now();  // it starts on its next chunk about now
   if (!s.estimated) --f.unknown;
+  if (s.long_unsure) --f.long_unsure;
   s.done = true;
   s.rank = rank;
   ++j.chunks_done;
@@ -267,8 +275,14 @@ void PoolCore::complete_locked(std::uint64_t job_id, std::uint64_t seq, int rank
 
   if (s.count > 0) {
     const double per = out.seconds / s.count;
-    auto [est, fresh] = item_seconds_.try_emplace(j.key, per);
-    if (!fresh) est->second = (1.0 - kEstimateWeight) * est->second + kEstimateWeight * per;
+    Cost& c = costs_[j.key];
+    if (c.samples == 0) {
+      c.mean = per;
+    } else {
+      c.deviation = (1.0 - kEstimateWeight) * c.deviation + kEstimateWeight * std::abs(per - c.mean);
+      c.mean = (1.0 - kEstimateWeight) * c.mean + kEstimateWeight * per;
+    }
+    ++c.samples;
   }
   if (!out.errors.empty()) {
     std::uint32_t lowest = out.errors.front().first;

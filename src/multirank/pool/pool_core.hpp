@@ -49,6 +49,7 @@ struct ChunkSlot {
   bool consumed = false;                 ///< a stream has read its results
   double estimate = 0.0;                 ///< estimated seconds at dispatch
   bool estimated = false;                ///< whether the estimate was based on a measurement
+  bool long_unsure = false;              ///< long, and its task's cost is unsteady
   std::vector<double> queued;            ///< per-input submission times (lazy jobs, with records)
   std::vector<std::uint64_t> bytes_in;   ///< per-input encoded sizes (variable-size inputs, with records)
   ChunkOutput out;                       ///< results, errors, times
@@ -207,22 +208,32 @@ class PoolCore {
   [[nodiscard]] PoolStats stats() const;
 
  private:
+  /// What a remote rank holds: chunks sent and not yet answered.
   struct Flight {
     std::size_t chunks = 0;
     std::size_t unknown = 0;
-    double seconds = 0.0;
+    std::size_t long_unsure = 0;
+    double seconds = 0.0;                          ///< estimated work of those chunks
+    std::chrono::steady_clock::time_point since{}; ///< when it started on the oldest of them
+  };
+  /// A task's running cost per input: mean and mean deviation (exponentially weighted).
+  struct Cost {
+    double mean = 0.0;
+    double deviation = 0.0;
+    int samples = 0;
+    [[nodiscard]] bool steady() const noexcept { return samples >= 3 && deviation <= 0.1 * mean; }
   };
   bool cut_from_locked(Job& job, int rank, Cut& cut, std::size_t prefix);
   void drop_dispatched_inputs_locked(Job& job);
   void forget_if_finished_locked(const Job& job);
-  [[nodiscard]] double estimate_locked(TaskKey key) const;
+  [[nodiscard]] const Cost* cost_locked(TaskKey key) const;
 
   std::uint64_t next_job_id_ = 1;
   std::unordered_map<std::uint64_t, std::shared_ptr<Job>> active_;
   std::deque<std::shared_ptr<Job>> queue_;
   std::vector<std::deque<std::shared_ptr<Job>>> pinned_;
   std::vector<Flight> flights_;
-  std::unordered_map<TaskKey, double> item_seconds_;
+  std::unordered_map<TaskKey, Cost> costs_;
   std::vector<ChunkRecord> records_;
   std::uint64_t recorded_inputs_ = 0;
   std::vector<std::uint64_t> tasks_per_rank_;
