@@ -14,6 +14,11 @@
 /// pieces by the Communicator when it exceeds message_chunk_bytes()); end-of-stream is a message
 /// holding only its frame byte. An empty string or vector is a one-byte message, never confused
 /// with end-of-stream.
+///
+/// Waiting: for an item, a Pipe polls tightly for a few microseconds and then with the core
+/// Backoff (asleep after ~200 us). While a large payload is actually moving, both ends keep
+/// polling for about as long as the copy should take (MPI moves it only while polled), and
+/// only then fall back to sleeping.
 
 #include <chrono>
 #include <cstddef>
