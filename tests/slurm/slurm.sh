@@ -1,0 +1,169 @@
+#!/usr/bin/env bash
+# The jobs/ scripts against a real Slurm: starts munged, slurmctld and slurmd for this host (a private
+# configuration in a scratch directory, see cluster.sh), waits for the node to be idle, submits
+# run.sbatch (srun --mpi=pmix and mpirun), strong-scaling.sbatch twice (appending), weak-scaling.sbatch
+# and sweep-nodes.sh (NODES=1, with its dependent report job) on small sizes, waits for them with a
+# bound, and checks the outcomes: every job COMPLETED, logs naming their job id with start and end,
+# valid HDF5 study files carrying the job ids, report tables and plots. The daemons are stopped by
+# pid on every exit. Exit 77 (skipped) when not root or when Slurm or munge is not installed.
+set -u
+source "$MULTIRANK_SOURCE_DIR/tests/e2e/lib.sh"
+here=$(cd "$(dirname "$0")" && pwd)
+jobs="$MULTIRANK_SOURCE_DIR/jobs"
+h5summary="$MULTIRANK_SOURCE_DIR/tests/multihost/h5summary.py"
+source "$here/cluster.sh"
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "SKIP: starting slurmctld, slurmd and munged needs root"; exit 77
+fi
+for tool in munged mungekey slurmctld slurmd sbatch srun squeue scontrol scancel h5dump python3 gnuplot; do
+  command -v "$tool" >/dev/null || { echo "SKIP: $tool is not installed (apt-get install slurm-wlm munge hdf5-tools gnuplot-nox)"; exit 77; }
+done
+
+dir=$(mktemp -d)
+cleanup() {
+  local rc=$?
+  [ "$rc" -ne 0 ] && [ -n "$cluster_dir" ] && cluster_logs
+  cluster_stop
+  rm -rf "$dir"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# munged wants every folder above its socket searchable by everyone.
+chmod 755 "$dir"
+mkdir -p "$dir/cluster" "$dir/work"
+start=$SECONDS
+cluster_start "$dir/cluster" || { echo "FAIL - the test cluster did not start"; exit 1; }
+echo "cluster up in $((SECONDS - start)) s: node $(hostname -s), $(scontrol show node "$(hostname -s)" | grep -o 'CPUTot=[0-9]*')"
+cd "$dir/work" || exit 1
+mkdir -p logs
+
+# Dry runs print the commands and submit nothing.
+out=$(DRY_RUN=1 NODES="1 2 4" TASKS_PER_NODE=4 SWEEP_DIR=results/dry "$jobs/sweep-nodes.sh" 2>&1); rc=$?
+expect "sweep-nodes.sh dry run: one sbatch per node count, then the report after all of them" \
+  python3 - "$out" <<'PY'
+import re, sys
+lines = [l for l in sys.argv[1].splitlines() if l.startswith("+ ")]
+assert len(lines) == 4, lines
+for line, (n, t) in zip(lines, [(1, 4), (2, 8), (4, 16)]):
+    assert f" -N {n} -n {t} --ntasks-per-node=4 " in line and line.endswith("strong-scaling.sbatch"), line
+    assert f"OUTPUT=results/dry/nodes-{n}.h5" in line and f"RANKS={t}" in line, line
+assert "--dependency=afterok:job-nodes-1:job-nodes-2:job-nodes-4" in lines[3], lines[3]
+assert "--kill-on-invalid-dep=yes" in lines[3] and lines[3].endswith("report.sbatch"), lines[3]
+assert "REPORT_FILES=results/dry/nodes-1.h5\\ results/dry/nodes-2.h5\\ results/dry/nodes-4.h5" in lines[3], lines[3]
+PY
+expect "sweep-nodes.sh dry run submitted nothing" bash -c '[ "$1" -eq 0 ] && [ -z "$(squeue -h)" ] && [ ! -e results ]' _ "$rc"
+out=$(DRY_RUN=1 APP=factorial APP_ARGS="--list 5,200" NTASKS=6 bash "$jobs/run.sbatch" 2>&1)
+expect "run.sbatch dry run: srun --mpi=pmix -n NTASKS with the app and its options" \
+  grep -Eq '^\+ srun --mpi=pmix -n 6 .*multirank factorial --list 5,200 --output results/factorial-local.h5 --append$' <<<"$out"
+out=$(DRY_RUN=1 LAUNCHER=mpirun MPIRUN_ARGS="--bind-to core" OUTPUT= bash "$jobs/run.sbatch" 2>&1)
+expect "run.sbatch dry run: LAUNCHER=mpirun, no output file" \
+  grep -Eq '^\+ mpirun -n 4 --bind-to core .*multirank rangesum --n 1000000000 --kernel heavy$' <<<"$out"
+out=$(DRY_RUN=1 NTASKS=6 bash "$jobs/strong-scaling.sbatch" 2>&1)
+expect "strong-scaling.sbatch dry run: ranks 1,2,4,6 by default, then the report" \
+  bash -c 'grep -Eq "study rangesum .* --ranks 1,2,4,6 --reps 5 --mode strong --output results/rangesum-strong.h5$" <<<"$1" &&
+           grep -q "report results/rangesum-strong.h5 --plots results/rangesum-strong-report/plots > results/rangesum-strong-report/report.txt" <<<"$1"' _ "$out"
+out=$(LAUNCHER=ssh DRY_RUN=1 bash "$jobs/run.sbatch" 2>&1); rc=$?
+expect "run.sbatch refuses an unknown LAUNCHER with one line, exit 2" \
+  bash -c '[ "$2" -eq 2 ] && [ "$(wc -l <<<"$1")" -eq 1 ] && grep -q "LAUNCHER is srun or mpirun" <<<"$1"' _ "$out" "$rc"
+
+# Real jobs, small sizes, a time limit on each.
+submit() {  # submit VAR=value... -- sbatch options... : sets $job
+  local vars=()
+  while [ "$1" != "--" ]; do vars+=("$1"); shift; done
+  shift
+  job=$(env "${vars[@]}" sbatch --parsable --export=ALL -t 5 "$@") || { echo "FAIL - sbatch $*"; exit 1; }
+  job=${job%%;*}
+}
+submit APP=rangesum APP_ARGS="--n 200003 --lo -7 --pattern pool --json" OUTPUT=results/run.h5 -- \
+  -n 4 "$jobs/run.sbatch"; job_srun=$job
+submit LAUNCHER=mpirun APP=factorial APP_ARGS="--list 5,200,1000,7 --check --json" OUTPUT=results/run-mpirun.h5 -- \
+  -n 2 "$jobs/run.sbatch"; job_mpirun=$job
+submit APP=rangesum APP_ARGS="--n 100000 --pattern scatter-gather" RANKS=1,2,4 REPS=2 OUTPUT=results/strong.h5 -- \
+  -n 4 "$jobs/strong-scaling.sbatch"; job_strong1=$job
+submit APP=rangesum APP_ARGS="--n 100000 --pattern scatter-gather" RANKS=1,2,4 REPS=2 OUTPUT=results/strong.h5 -- \
+  -n 4 --dependency=afterany:"$job_strong1" "$jobs/strong-scaling.sbatch"; job_strong2=$job
+submit APP=imbalance APP_ARGS="--tasks 1:20K:1,2:5K:0,3:40K:2,4:1K:0 --no-sequential" RANKS=1,2 REPS=1 \
+  OUTPUT=results/weak.h5 -- -n 2 "$jobs/weak-scaling.sbatch"; job_weak=$job
+sweep_out=$(NODES=1 TASKS_PER_NODE=4 APP=rangesum APP_ARGS="--n 100000 --pattern pool" REPS=2 \
+  SWEEP_DIR=results/sweep SBATCH_ARGS="-t 5" "$jobs/sweep-nodes.sh" 2>&1)
+echo "$sweep_out"
+mapfile -t sweep_jobs < <(cat results/sweep/jobs.txt 2>/dev/null)
+expect "sweep-nodes.sh submitted the study and its report job" [ "${#sweep_jobs[@]}" -eq 2 ]
+job_sweep=${sweep_jobs[0]:-0}; job_report=${sweep_jobs[1]:-0}
+expect "sweep-nodes.sh: the report job depends on the study job (afterok)" \
+  grep -q -- "--dependency=afterok:$job_sweep " <<<"$sweep_out"
+all_jobs="$job_srun $job_mpirun $job_strong1 $job_strong2 $job_weak $job_sweep $job_report"
+
+# Wait for the queue to drain, with a bound.
+if ! _cluster_wait 150 bash -c '[ -z "$(squeue -h)" ]'; then
+  echo "FAIL - jobs still queued after 150 s:"; squeue; failures=$((failures + 1))
+fi
+echo "jobs done $((SECONDS - start)) s after the start"
+for j in $all_jobs; do
+  info=$(scontrol show job "$j" 2>&1)
+  name=$(sed -n 's/.*JobName=\([^ ]*\).*/\1/p' <<<"$info")
+  out=$(cat "logs/$name-$j.out" 2>&1)
+  expect "job $j ($name) COMPLETED with exit code 0" \
+    bash -c 'grep -q "JobState=COMPLETED" <<<"$1" && grep -q "ExitCode=0:0" <<<"$1"' _ "$info"
+  expect "job $j: logs/$name-$j.out names the job id, with start, end and exit status 0" \
+    bash -c 'grep -q "^=== .*: job $2\$" <<<"$1" && grep -q "^SLURM_JOB_ID  *$2\$" <<<"$1" &&
+             grep -q "^start: " <<<"$1" && grep -q "^=== end: .*(exit status 0, .*job $2)" <<<"$1"' _ "$out" "$j"
+done
+
+# h5check FILE PYTHON-EXPRESSION : h5summary's JSON of FILE is d.
+h5check() {
+  out=$(python3 "$h5summary" "$1" 2>&1) || return 1
+  python3 -c "import json,sys; d=json.loads(sys.argv[1]); assert ($2), d" "$out" 2>&1
+}
+host=$(hostname)
+
+out=$(cat "logs/multirank-run-$job_srun.out")
+expect "run.sbatch (srun): launched with srun --mpi=pmix -n 4, exact total" \
+  bash -c 'grep -q "^+ srun --mpi=pmix -n 4 " <<<"$1" && grep -q "\"exact\":true" <<<"$1" &&
+           grep -q "\"total\":\"$(python3 -c "print(sum(range(-7, -7 + 200003)))")\"" <<<"$1"' _ "$out"
+expect "run.sbatch (srun): results/run.h5 is a study file of 4 ranks on $host, stamped with job $job_srun" \
+  h5check results/run.h5 "d['format']=='multirank-study' and (lambda r: r['app']=='rangesum' and r['world_size']==4 and r['slurm_job_id']=='$job_srun' and r['hosts']==['$host'] and r['rank_hosts']==[0,0,0,0] and len(r['task_hosts'])>0)(d['runs']['run_0001'])"
+out=$(cat "logs/multirank-run-$job_mpirun.out")
+expect "run.sbatch (mpirun): launched with mpirun -n 2, every factorial exact" \
+  bash -c 'grep -q "^+ mpirun -n 2 " <<<"$1" && grep -q "\"digits\":2568" <<<"$1" && ! grep -q "\"exact\":false" <<<"$1"' _ "$out"
+expect "run.sbatch (mpirun): results/run-mpirun.h5 stamped with job $job_mpirun" \
+  h5check results/run-mpirun.h5 "d['runs']['run_0001']['slurm_job_id']=='$job_mpirun' and d['runs']['run_0001']['world_size']==2"
+
+expect "strong-scaling.sbatch twice: two runs appended to results/strong.h5, p = 1, 2, 4, 2 reps each" \
+  h5check results/strong.h5 "sorted(d['runs'])==['run_0001','run_0002'] and [r['slurm_job_id'] for r in d['runs'].values()]==['$job_strong1','$job_strong2'] and all(r['mode']=='strong' and r['ranks']==[1,2,4] and r['samples']==6 and r['summary']==3 for r in d['runs'].values())"
+expect "weak-scaling.sbatch: a weak run of imbalance at p = 1, 2" \
+  h5check results/weak.h5 "(lambda r: r['mode']=='weak' and r['app']=='imbalance' and r['ranks']==[1,2] and r['samples']==2)(d['runs']['run_0001'])"
+expect "sweep job: results/sweep/nodes-1.h5 holds one run of the job's 4 ranks" \
+  h5check results/sweep/nodes-1.h5 "(lambda r: r['ranks']==[4] and r['slurm_job_id']=='$job_sweep' and r['samples']==2)(d['runs']['run_0001'])"
+
+# report_check DIR APP MODE ROWS : report.txt/md/json and the plots of a report written by a job.
+report_check() {
+  local d=$1 app=$2 mode=$3 rows=$4 f
+  for f in report.txt report.md report.json; do
+    expect "$d/$f exists and is not empty" test -s "$d/$f"
+  done
+  expect "$d/report.txt: the $app $mode scaling table" \
+    grep -q "^$app, $mode scaling" "$d/report.txt"
+  expect "$d/report.md: a Markdown table" grep -q '^| *p *|' "$d/report.md"
+  expect "$d/report.json: one table of $app ($mode) with rank counts $rows" \
+    python3 -c "import json,sys; r=json.load(open(sys.argv[1])); t=r['tables']; assert len(t)==1 and t[0]['app']=='$app' and t[0]['mode']=='$mode' and [row['p'] for row in t[0]['rows']]==$rows, r" "$d/report.json"
+  for f in speedup efficiency gantt; do
+    expect "$d/plots/${app}_${mode}_$f.png and .svg are not empty" \
+      bash -c 'test -s "$1.png" && test -s "$1.svg" && head -c 8 "$1.png" | grep -q PNG && grep -q "<svg" "$1.svg"' _ "$d/plots/${app}_${mode}_$f"
+  done
+}
+report_check results/strong-report rangesum strong "[1,2,4]"
+report_check results/weak-report imbalance weak "[1,2]"
+report_check results/sweep rangesum strong "[4]"
+expect "the sweep's report job started after its study job ended (afterok)" \
+  python3 - "$(scontrol show job "$job_sweep")" "$(scontrol show job "$job_report")" <<'PY'
+import re, sys
+end = re.search(r"EndTime=(\S+)", sys.argv[1]).group(1)
+begin = re.search(r"StartTime=(\S+)", sys.argv[2]).group(1)
+assert begin >= end, (begin, end)
+PY
+
+echo "whole test: $((SECONDS - start)) s"
+finish
