@@ -6,6 +6,8 @@
 #                       launch agent for mpirun's plm_rsh_agent) and DIR/hostfile
 #   hosts_exec I CMD... runs CMD on host I (1-based), inside its namespace with its own host name
 #   hosts_stop          kills what still runs in the namespaces, deletes them (and with them the links)
+#   hosts_reap_stale    deletes the namespaces of an earlier run whose shell is gone (killed outright,
+#                       so its trap could not run)
 #
 # Host I is named ${hosts_prefix}I and has the address ${hosts_subnet}.I; the agent maps an address
 # or a host name to its namespace, so mpirun --host takes addresses and never needs /etc/hosts.
@@ -60,6 +62,16 @@ EOF
 hosts_exec() {
   local i=$1; shift
   ip netns exec "$(_hosts_ns "$i")" unshare --uts sh -c 'hostname "$0"; exec "$@"' "${hosts_prefix}$i" "$@"
+}
+
+hosts_reap_stale() {
+  local ns pid
+  for ns in $(ip netns list | awk '{print $1}' | grep -E '^mr[0-9]+(sw|h[0-9]+)$'); do
+    pid=${ns#mr}; pid=${pid%%[sh]*}
+    kill -0 "$pid" 2>/dev/null && continue
+    [ -z "$(ip netns pids "$ns" 2>/dev/null)" ] || continue
+    ip netns del "$ns" 2>/dev/null && echo "removed the namespace $ns left by an earlier run"
+  done
 }
 
 hosts_stop() {

@@ -13,24 +13,37 @@ source "$here/hosts.sh"
 if [ "$(id -u)" -ne 0 ]; then
   echo "SKIP: network namespaces need root"; exit 77
 fi
-for tool in ip unshare h5dump python3; do
-  command -v "$tool" >/dev/null || { echo "SKIP: $tool is not installed"; exit 77; }
+for tool in ip unshare h5dump python3 setpriv; do
+  command -v "$tool" >/dev/null || { echo "FAIL - $tool is missing (scripts/test.sh installs it)"; exit 1; }
 done
 if ! ip netns add "${hosts_tag}probe" 2>/dev/null; then
   echo "SKIP: ip netns add is not permitted here"; exit 77
 fi
 ip netns del "${hosts_tag}probe"
 
+# A watchdog stops the test through its EXIT trap (which cleans up) before ctest's timeout of
+# TIMEOUT s would kill it outright; a trap runs once the current command ends, hence the margin.
+# It dies with the test (--pdeathsig), so it can never signal a later process that reuses the pid.
+start_watchdog() {
+  setpriv --pdeathsig TERM bash -c 'exec >/dev/null 2>&1; sleep "$1" & s=$!
+    trap "kill $s; exit 0" TERM; wait $s; kill -TERM "$2"' _ "$1" $$ &
+  watchdog=$!
+}
+
 dir=$(mktemp -d)
 cleanup() {
+  kill "$watchdog" 2>/dev/null
   hosts_stop
   rm -rf "$dir"
   local left; left=$(ip netns list | grep -c "^${hosts_tag}" || true)
   [ "$left" -eq 0 ] || echo "warning: $left namespace(s) left behind"
 }
 trap cleanup EXIT
-trap 'exit 130' INT TERM
+trap 'echo "FAIL - stopped by a signal (the watchdog: over $watchdog_limit s)"; exit 1' INT TERM
+watchdog_limit=270
+start_watchdog "$watchdog_limit"
 
+hosts_reap_stale
 hosts_start 3 "$dir" || { echo "FAIL - could not build the namespace hosts"; exit 1; }
 subnet="${hosts_subnet}.0/24"
 three="${hosts_subnet}.1:1,${hosts_subnet}.2:1,${hosts_subnet}.3:1"

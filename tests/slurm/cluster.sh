@@ -41,6 +41,15 @@ _cluster_node_idle() {
   scontrol show node "$cluster_node" 2>/dev/null | grep -Eq 'State=IDLE( |$)'
 }
 
+# The daemons run in the foreground as children of the test's shell, and get SIGTERM if that shell
+# dies without its EXIT trap (a SIGKILL from a test timeout), so that none outlives the test.
+_cluster_daemon() {
+  if setpriv --pdeathsig TERM true 2>/dev/null; then
+    exec setpriv --pdeathsig TERM "$@"
+  fi
+  exec "$@"
+}
+
 cluster_start() {
   cluster_dir=$1
   cluster_node=$(hostname -s)
@@ -53,7 +62,7 @@ cluster_start() {
   mkdir -p "$cluster_dir/state" "$cluster_dir/spool" "$cluster_dir/log"
   : >"$cluster_dir/plugstack.conf"
   mungekey -c -k "$cluster_dir/munge-etc/munge.key" || return 1
-  munged -F --socket="$cluster_dir/munge/munge.sock" --key-file="$cluster_dir/munge-etc/munge.key" \
+  _cluster_daemon munged -F --socket="$cluster_dir/munge/munge.sock" --key-file="$cluster_dir/munge-etc/munge.key" \
     --log-file="$cluster_dir/munge-etc/munged.log" --pid-file="$cluster_dir/munge/munged.pid" \
     --seed-file="$cluster_dir/munge-etc/munged.seed" >"$cluster_dir/log/munged.out" 2>&1 &
   cluster_pids+=($!)
@@ -104,12 +113,12 @@ NodeName=${cluster_node} NodeAddr=127.0.0.1 CPUs=${cpus} State=UNKNOWN
 PartitionName=test Nodes=${cluster_node} Default=YES MaxTime=30 State=UP
 EOF
   export SLURM_CONF="$cluster_dir/slurm.conf"
-  slurmctld -D -i -f "$SLURM_CONF" >"$cluster_dir/log/slurmctld.out" 2>&1 &
+  _cluster_daemon slurmctld -D -i -f "$SLURM_CONF" >"$cluster_dir/log/slurmctld.out" 2>&1 &
   cluster_pids+=($!)
   if ! _cluster_wait 30 scontrol ping >/dev/null 2>&1; then
     echo "slurmctld did not answer"; cat "$cluster_dir/log/slurmctld.out"; cluster_logs; return 1
   fi
-  slurmd -D -f "$SLURM_CONF" -N "$cluster_node" >"$cluster_dir/log/slurmd.out" 2>&1 &
+  _cluster_daemon slurmd -D -f "$SLURM_CONF" -N "$cluster_node" >"$cluster_dir/log/slurmd.out" 2>&1 &
   cluster_pids+=($!)
   if ! _cluster_wait 60 _cluster_node_idle; then
     echo "node $cluster_node did not become idle"; scontrol show node "$cluster_node"

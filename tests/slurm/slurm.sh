@@ -16,19 +16,34 @@ source "$here/cluster.sh"
 if [ "$(id -u)" -ne 0 ]; then
   echo "SKIP: starting slurmctld, slurmd and munged needs root"; exit 77
 fi
-for tool in munged mungekey slurmctld slurmd sbatch srun squeue scontrol scancel h5dump python3 gnuplot; do
-  command -v "$tool" >/dev/null || { echo "SKIP: $tool is not installed (apt-get install slurm-wlm munge hdf5-tools gnuplot-nox)"; exit 77; }
+for tool in munged mungekey slurmctld slurmd sbatch srun squeue scontrol scancel; do
+  command -v "$tool" >/dev/null || { echo "SKIP: $tool is not installed (apt-get install slurm-wlm munge)"; exit 77; }
 done
+for tool in h5dump python3 gnuplot setpriv; do
+  command -v "$tool" >/dev/null || { echo "FAIL - $tool is missing (scripts/test.sh installs it)"; exit 1; }
+done
+
+# A watchdog stops the test through its EXIT trap (which cleans up) before ctest's timeout of
+# TIMEOUT s would kill it outright; a trap runs once the current command ends, hence the margin.
+# It dies with the test (--pdeathsig), so it can never signal a later process that reuses the pid.
+start_watchdog() {
+  setpriv --pdeathsig TERM bash -c 'exec >/dev/null 2>&1; sleep "$1" & s=$!
+    trap "kill $s; exit 0" TERM; wait $s; kill -TERM "$2"' _ "$1" $$ &
+  watchdog=$!
+}
 
 dir=$(mktemp -d)
 cleanup() {
   local rc=$?
+  kill "$watchdog" 2>/dev/null
   [ "$rc" -ne 0 ] && [ -n "$cluster_dir" ] && cluster_logs
   cluster_stop
   rm -rf "$dir"
 }
 trap cleanup EXIT
-trap 'exit 130' INT TERM
+trap 'echo "FAIL - stopped by a signal (the watchdog: over $watchdog_limit s)"; exit 1' INT TERM
+watchdog_limit=230
+start_watchdog "$watchdog_limit"
 
 # munged wants every folder above its socket searchable by everyone.
 chmod 755 "$dir"
