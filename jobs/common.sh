@@ -107,8 +107,9 @@ mr_now() { date -u +%Y-%m-%dT%H:%M:%SZ; }
 # start time; and an EXIT trap that writes the end time and the exit status.
 mr_header() {
   local name=$1; shift
-  local v
-  echo "=== ${name}: job ${SLURM_JOB_ID:-(not under Slurm)}$(mr_dry_run && echo ' (dry run)' || true)"
+  local v dry=""
+  if mr_dry_run; then dry=" (dry run)"; fi
+  echo "=== ${name}: job ${SLURM_JOB_ID:-(not under Slurm)}${dry}"
   echo "start:       $(mr_now)"
   echo "host:        $(uname -n)"
   for v in SLURM_JOB_ID SLURM_JOB_NAME SLURM_JOB_PARTITION SLURM_JOB_NODELIST SLURM_JOB_NUM_NODES \

@@ -8,6 +8,7 @@
 set -u
 source "$MULTIRANK_SOURCE_DIR/tests/e2e/lib.sh"
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=tests/multihost/hosts.sh
 source "$here/hosts.sh"
 
 if [ "$(id -u)" -ne 0 ]; then
@@ -52,11 +53,11 @@ four="${hosts_subnet}.1:2,${hosts_subnet}.2:1,${hosts_subnet}.3:1"
 # run_hosts HOSTS N ARGS... : the CLI on N ranks spread over HOSTS, launched from host 1.
 run_hosts() {
   local spec=$1 n=$2; shift 2
-  out=$(hosts_exec 1 timeout "${RUN_TIMEOUT:-60}" "$MPIEXEC" -n "$n" --host "$spec" \
+  out=$(hosts_exec 1 timeout "${RUN_TIMEOUT:-45}" "$MPIEXEC" -n "$n" --host "$spec" \
         --mca plm_rsh_agent "$dir/agent" --mca btl tcp,self --mca btl_tcp_if_include "$subnet" \
         --mca oob_tcp_if_include "$subnet" "$MULTIRANK_BIN" "$@" 2>"$dir/err")
   rc=$?
-  err=$(cat "$dir/err")
+  err="exit status $rc; $(cat "$dir/err")"
 }
 
 # py EXPRESSION : asserts a Python expression over d (this run's JSON) and r (the one-host JSON).
@@ -94,7 +95,7 @@ run_hosts "$three" 3 factorial --list "$list" --check --json
 expect "factorial --list over 3 hosts: the one-host digits, every task exact" \
   py "[t['digits'] for t in d['tasks']]==[t['digits'] for t in r['tasks']] and all(t['exact'] for t in d['tasks'])"
 expect "factorial --list: each task record names the host of its rank" \
-  py "all(t['host']==$names[t['rank']] for t in d['tasks'])"
+  py "all(t['host']==${names}[t['rank']] for t in d['tasks'])"
 
 # imbalance over the pool (dynamic) and round-robin (static): static puts task k on rank (k-1) mod 3,
 # so the records must show all three hosts; results are bit-identical to the one-host run.
@@ -106,7 +107,7 @@ for schedule in dynamic static; do
   expect "imbalance $schedule over 3 hosts: the one-host results, every task once" \
     py "[(t['id'],t['result']) for t in d['tasks']]==[(t['id'],t['result']) for t in r['tasks']] and sorted(d['completion_order'])==sorted(r['completion_order'])"
   expect "imbalance $schedule: task records name their rank's host" \
-    py "all(t['host']==$names[t['rank']] for t in d['tasks'])"
+    py "all(t['host']==${names}[t['rank']] for t in d['tasks'])"
 done
 out=$(python3 "$here/h5summary.py" "$dir/imbalance-static.h5" 2>&1)
 expect "imbalance static HDF5: hosts, rank_hosts and task hosts show the three hosts" \
@@ -130,5 +131,11 @@ expect "wordcount over 3 hosts: the one-host totals and top words" \
   py "d['total_words']==r['total_words']>=48000 and d['distinct_words']==r['distinct_words'] and d['top']==r['top'] and d['ranks']==3"
 expect "wordcount over 3 hosts: every count identical to the one-host TSV" \
   cmp -s "$dir/one-host.tsv" "$dir/three-hosts.tsv"
+
+# The traffic really crossed the links: every host's interface received data (TCP, not memory).
+for i in 1 2 3; do
+  rx=$(ip netns exec "$(_hosts_ns "$i")" cat /sys/class/net/eth0/statistics/rx_bytes)
+  expect "mrnode$i's link received $rx bytes (over 100 KB)" [ "$rx" -gt 100000 ]
+done
 
 finish

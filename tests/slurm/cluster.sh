@@ -57,8 +57,8 @@ cluster_start() {
   [ "$cpus" -lt 4 ] && cpus=4
   # munged insists that the socket's directory and its parents are searchable by everyone.
   chmod 755 "$cluster_dir"
-  mkdir -p -m 755 "$cluster_dir/munge"
-  mkdir -p -m 700 "$cluster_dir/munge-etc"
+  mkdir -m 755 "$cluster_dir/munge"
+  mkdir -m 700 "$cluster_dir/munge-etc"
   mkdir -p "$cluster_dir/state" "$cluster_dir/spool" "$cluster_dir/log"
   : >"$cluster_dir/plugstack.conf"
   mungekey -c -k "$cluster_dir/munge-etc/munge.key" || return 1
@@ -110,7 +110,7 @@ InactiveLimit=0
 KillWait=5
 MinJobAge=600
 NodeName=${cluster_node} NodeAddr=127.0.0.1 CPUs=${cpus} State=UNKNOWN
-PartitionName=test Nodes=${cluster_node} Default=YES MaxTime=30 State=UP
+PartitionName=test Nodes=${cluster_node} Default=YES MaxTime=INFINITE State=UP
 EOF
   export SLURM_CONF="$cluster_dir/slurm.conf"
   _cluster_daemon slurmctld -D -i -f "$SLURM_CONF" >"$cluster_dir/log/slurmctld.out" 2>&1 &

@@ -11,6 +11,7 @@ source "$MULTIRANK_SOURCE_DIR/tests/e2e/lib.sh"
 here=$(cd "$(dirname "$0")" && pwd)
 jobs="$MULTIRANK_SOURCE_DIR/jobs"
 h5summary="$MULTIRANK_SOURCE_DIR/tests/multihost/h5summary.py"
+# shellcheck source=tests/slurm/cluster.sh
 source "$here/cluster.sh"
 
 if [ "$(id -u)" -ne 0 ]; then
@@ -72,7 +73,7 @@ expect "sweep-nodes.sh dry run submitted nothing" bash -c '[ "$1" -eq 0 ] && [ -
 out=$(DRY_RUN=1 APP=factorial APP_ARGS="--list 5,200" NTASKS=6 bash "$jobs/run.sbatch" 2>&1)
 expect "run.sbatch dry run: srun --mpi=pmix -n NTASKS with the app and its options" \
   grep -Eq '^\+ srun --mpi=pmix -n 6 .*multirank factorial --list 5,200 --output results/factorial-local.h5 --append$' <<<"$out"
-out=$(DRY_RUN=1 LAUNCHER=mpirun MPIRUN_ARGS="--bind-to core" OUTPUT= bash "$jobs/run.sbatch" 2>&1)
+out=$(DRY_RUN=1 LAUNCHER=mpirun MPIRUN_ARGS="--bind-to core" OUTPUT='' bash "$jobs/run.sbatch" 2>&1)
 expect "run.sbatch dry run: LAUNCHER=mpirun, no output file" \
   grep -Eq '^\+ mpirun -n 4 --bind-to core .*multirank rangesum --n 1000000000 --kernel heavy$' <<<"$out"
 out=$(DRY_RUN=1 NTASKS=6 bash "$jobs/strong-scaling.sbatch" 2>&1)
