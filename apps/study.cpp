@@ -4,7 +4,6 @@
 #include <algorithm>
 #include <cstdio>
 #include <memory>
-#include <set>
 
 #include "app.hpp"
 #include "journal.hpp"
@@ -12,7 +11,7 @@
 #include "multirank/study/report.hpp"
 #include "multirank/study/run_record.hpp"
 #include "multirank/study/study_file.hpp"
-#include "multirank/trace/progress.hpp"
+#include "multirank/study/sweep.hpp"
 #include "registry.hpp"
 
 namespace multirank::cli {
@@ -28,12 +27,6 @@ struct StudyOptions {
   bool json = false;
   std::string journal;
   bool resume = false;
-};
-
-/// One timed repetition to do: rank count and repetition index.
-struct Slot {
-  int p = 0;
-  int rep = 0;
 };
 
 nlohmann::json sample_json(const study::Sample& s) {
@@ -52,17 +45,7 @@ class Study {
 
   void validate(const Communicator& world) {
     instance_->validate(world);
-    if (o_->ranks.empty()) throw UsageError("--ranks needs at least one rank count");
-    std::set<int> seen;
-    for (const int p : o_->ranks) {
-      if (p < 1) throw UsageError("--ranks values must be at least 1, got " + std::to_string(p));
-      if (p > world.size())
-        throw UsageError("--ranks asks for " + std::to_string(p) + " ranks but the job has " +
-                         std::to_string(world.size()));
-      if (!seen.insert(p).second) throw UsageError("--ranks lists " + std::to_string(p) + " twice");
-    }
-    if (o_->reps < 1) throw UsageError("--reps must be at least 1");
-    if (o_->warmups < 0) throw UsageError("--warmup must not be negative");
+    study::check_sweep(sweep_options(), world.size());
     if (o_->mode != "strong" && o_->mode != "weak") throw UsageError("--mode is strong or weak, not '" + o_->mode + "'");
     if (o_->resume && o_->journal.empty()) throw UsageError("--resume needs --journal FILE");
     if (world.rank() == 0) {
@@ -71,70 +54,55 @@ class Study {
     }
   }
 
+  study::SweepOptions sweep_options() const {
+    study::SweepOptions s;
+    s.ranks = o_->ranks;
+    std::sort(s.ranks.begin(), s.ranks.end());
+    s.reps = o_->reps;
+    s.warmups = o_->warmups;
+    return s;
+  }
+
   nlohmann::json identity() const {
     return {{"app", app_}, {"options", instance_->options()}, {"ranks", o_->ranks}, {"reps", o_->reps},
             {"warmups", o_->warmups}, {"mode", o_->mode}};
   }
 
   int run(const Communicator& world) {
-    std::sort(o_->ranks.begin(), o_->ranks.end());
     study::RunRecord record = study::begin_run(world, app_, instance_->options().dump(), o_->mode);
-    record.ranks.assign(o_->ranks.begin(), o_->ranks.end());
-    record.reps = o_->reps;
-    record.warmups = o_->warmups;
+    study::SweepOptions sweep = sweep_options();
 
-    std::vector<Slot> slots;
-    for (const int p : o_->ranks)
-      for (int rep = 0; rep < o_->reps; ++rep) slots.push_back({p, rep});
-
-    // Resume: rank 0 knows from the journal which samples exist; every rank needs to.
+    // Resume: rank 0 reads the samples measured before from the journal; every rank learns which.
     std::unique_ptr<Journal> journal;
-    std::vector<std::uint8_t> done(slots.size(), 0);
+    std::vector<std::pair<int, int>> done;
     if (world.rank() == 0 && !o_->journal.empty()) {
       journal = std::make_unique<Journal>(o_->journal, "study", identity(), o_->resume);
       for (const auto& [id, sample] : journal->done()) {
-        done[static_cast<std::size_t>(id)] = 1;
         record.samples.push_back(sample_from(sample));
+        done.emplace_back(record.samples.back().p, record.samples.back().rep);
       }
     }
     broadcast(world, done);
+    sweep.done.insert(done.begin(), done.end());
+    std::int64_t next_id = static_cast<std::int64_t>(done.size());
+    if (journal) sweep.on_sample = [&](const study::Sample& s) { journal->record(next_id++, sample_json(s)); };
 
-    trace::Progress progress(world, "study " + app_, slots.size());
-    progress.update(static_cast<std::uint64_t>(std::count(done.begin(), done.end(), 1)));
-    for (const int p : o_->ranks) {
-      const Communicator sub = world.split(world.rank() < p ? 0 : MPI_UNDEFINED, world.rank());
+    study::run_sweep(world, sweep, record, [this](const Communicator& sub, int p) {
       if (o_->mode == "weak") instance_->set_problem_scale(p);
-      std::vector<std::size_t> todo;
-      for (std::size_t i = 0; i < slots.size(); ++i)
-        if (slots[i].p == p && !done[i]) todo.push_back(i);
-      if (sub && !todo.empty()) {
-        for (int w = 0; w < o_->warmups; ++w) (void)instance_->run(sub);
-        for (const std::size_t i : todo) {
-          const double t0 = MPI_Wtime();
-          AppResult result = instance_->run(sub);
-          const double local = MPI_Wtime() - t0;
-          const study::Sample sample = study::make_sample(sub, slots[i].rep, local, result.seconds);
-          if (world.rank() == 0) {
-            record.samples.push_back(sample);
-            if (journal) journal->record(static_cast<std::int64_t>(i), sample_json(sample));
-            if (p == o_->ranks.back() && !result.tasks.empty()) {
-              record.tasks = std::move(result.tasks);
-              record.tasks_p = p;
-              record.tasks_rep = slots[i].rep;
-            }
-          }
-          progress.advance();
-        }
-      }
-      world.barrier();  // ranks outside this p wait here, asleep
-    }
-    progress.finish();
-    std::sort(record.samples.begin(), record.samples.end(),
-              [](const auto& a, const auto& b) { return a.p != b.p ? a.p < b.p : a.rep < b.rep; });
+      AppResult result = instance_->run(sub);
+      return study::RepetitionResult{-1.0, std::move(result.tasks)};
+    });
     study::summarize_record(record);
-    const std::string group =
-        study::write_run(world, o_->output, record, o_->force ? study::WriteMode::replace : study::WriteMode::append);
     if (journal) journal->flush();
+    std::string group;
+    try {
+      group = study::write_run(world, o_->output, record,
+                               o_->force ? study::WriteMode::replace : study::WriteMode::append);
+    } catch (const std::exception& e) {
+      // write_run fails the same way on every rank: one line, exit 1; the journal keeps the samples.
+      if (world.rank() == 0) std::fprintf(stderr, "multirank study: error: %s\n", e.what());
+      return 1;
+    }
     if (world.rank() == 0) {
       study::StudyFile file{o_->output, study::current_build_info(), {record}};
       file.runs.back().name = group;

@@ -51,7 +51,7 @@ void run_sweep(const Communicator& world, const SweepOptions& o, RunRecord& reco
   record.ranks.assign(o.ranks.begin(), o.ranks.end());
   record.reps = o.reps;
   record.warmups = o.warmups;
-  record.samples.clear();
+  if (o.done.empty()) record.samples.clear();  // on resume the earlier samples stay
   record.summary.clear();
   record.tasks.clear();
   record.tasks_p = 0;
@@ -64,18 +64,28 @@ void run_sweep(const Communicator& world, const SweepOptions& o, RunRecord& reco
     // The first p ranks form the sub-communicator; the others get a null one and go straight to
     // the world barrier below, where they sleep (Communicator::barrier never spins).
     const Communicator sub = world.split(world.rank() < p ? 0 : MPI_UNDEFINED, world.rank());
-    if (sub) {
+    int remaining = 0;
+    for (int rep = 0; rep < o.reps; ++rep) remaining += o.done.count({p, rep}) ? 0 : 1;
+    if (sub && remaining == 0) progress.advance(static_cast<std::uint64_t>(o.warmups + o.reps));
+    if (sub && remaining > 0) {
       for (int w = 0; w < o.warmups; ++w) {
         (void)body(sub, p);
         progress.advance();
       }
       for (int rep = 0; rep < o.reps; ++rep) {
+        if (o.done.count({p, rep})) {
+          progress.advance();
+          continue;
+        }
         sub.barrier();
         const double t0 = MPI_Wtime();
         RepetitionResult result = body(sub, p);
         const double elapsed = MPI_Wtime() - t0;
         const Sample s = make_sample(sub, rep, result.seconds >= 0.0 ? result.seconds : elapsed);
-        if (sub.rank() == 0) record.samples.push_back(s);
+        if (sub.rank() == 0) {
+          record.samples.push_back(s);
+          if (o.on_sample) o.on_sample(s);
+        }
         if (p == largest && rep == o.reps - 1) {
           record.tasks = std::move(result.tasks);
           record.tasks_p = p;
@@ -90,6 +100,8 @@ void run_sweep(const Communicator& world, const SweepOptions& o, RunRecord& reco
   record.tasks_p = largest;
   record.tasks_rep = o.reps - 1;
   progress.finish();
+  std::sort(record.samples.begin(), record.samples.end(),
+            [](const Sample& a, const Sample& b) { return a.p != b.p ? a.p < b.p : a.rep < b.rep; });
 }
 
 }  // namespace multirank::study
