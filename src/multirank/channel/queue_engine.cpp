@@ -292,6 +292,9 @@ QueueWait QueueEngine::get(const std::function<void()>& pop, const Deadline& dea
   const auto wait_start = Clock::now();
   Backoff backoff;
   for (;;) {
+    // Another thread of this rank (a put, the progress thread) may have received our batch
+    // while we slept: look at the inbox before anything else, and before declaring the end.
+    if (store_->inbox_size() > 0) break;
     if (ended_count_ == producers_.size()) {
       sample_waited_ += seconds_since(wait_start);
       return QueueWait::end;

@@ -238,15 +238,10 @@ bool guarded(InstanceEnv& env, F&& f) {
   return ok;
 }
 
-/// The next envelope, or empty at end-of-stream. Waits in short get_for() rounds rather than one
-/// get(): when another thread of this rank (a stage putting into the same queue) receives the
-/// batch this consumer asked for, a long get() may not notice it; each new round does.
+/// The next envelope, or empty at end-of-stream.
 template <class T>
 std::optional<Envelope<T>> take(Queue<Envelope<T>>& queue) {
-  for (;;) {
-    std::optional<Envelope<T>> e = queue.get_for(std::chrono::milliseconds(5));
-    if (e || queue.at_end()) return e;
-  }
+  return queue.get();
 }
 
 template <class T>
