@@ -23,7 +23,7 @@ inline std::string to_string(uint128_t v) {
 /// Decimal text of a signed 128-bit value.
 inline std::string to_string(int128_t v) {
   if (v >= 0) return to_string(static_cast<uint128_t>(v));
-  return "-" + to_string(static_cast<uint128_t>(-(v + 1)) + 1);
+  return std::string("-").append(to_string(static_cast<uint128_t>(-(v + 1)) + 1));
 }
 
 /// Parses decimal text (optionally signed) into a 128-bit value; throws std::invalid_argument.
