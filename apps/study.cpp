@@ -133,7 +133,7 @@ Action setup(CLI::App& app) {
   app.add_option("--output", o->output, "HDF5 study file; an existing one gets this run appended")->required();
   app.add_flag("--force", o->force, "replace the study file instead of appending to it");
   app.add_flag("--json", o->json, "print the summary as JSON");
-  app.add_option("--journal", o->journal, "record each finished repetition durably in this file");
+  app.add_option("--journal", o->journal, "record each finished repetition durably in this file (give it before APP: apps have a --journal of their own)");
   app.add_flag("--resume", o->resume, "continue the --journal, running only the missing repetitions");
   auto studies = std::make_shared<std::map<std::string, std::shared_ptr<Study>>>();
   for (const auto& a : apps()) {
