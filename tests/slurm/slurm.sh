@@ -110,6 +110,11 @@ expect "sweep-nodes.sh submitted the study and its report job" [ "${#sweep_jobs[
 job_sweep=${sweep_jobs[0]:-0}; job_report=${sweep_jobs[1]:-0}
 expect "sweep-nodes.sh: the report job depends on the study job (afterok)" \
   grep -q -- "--dependency=afterok:$job_sweep " <<<"$sweep_out"
+# A sweep whose study fails (a usage error, exit 2): its report job must be cancelled, not left pending.
+NODES=1 TASKS_PER_NODE=2 APP=rangesum APP_ARGS="--n 0 --pattern nonsense" SWEEP_DIR=results/bad \
+  SBATCH_ARGS="-t 5" "$jobs/sweep-nodes.sh" >/dev/null 2>&1
+mapfile -t bad_jobs < <(cat results/bad/jobs.txt 2>/dev/null)
+expect "a second sweep (bound to fail) was submitted" [ "${#bad_jobs[@]}" -eq 2 ]
 all_jobs="$job_srun $job_mpirun $job_strong1 $job_strong2 $job_weak $job_sweep $job_report"
 
 # Wait for the queue to drain, with a bound.
@@ -176,10 +181,20 @@ report_check results/sweep rangesum strong "[4]"
 expect "the sweep's report job started after its study job ended (afterok)" \
   python3 - "$(scontrol show job "$job_sweep")" "$(scontrol show job "$job_report")" <<'PY'
 import re, sys
-end = re.search(r"EndTime=(\S+)", sys.argv[1]).group(1)
-begin = re.search(r"StartTime=(\S+)", sys.argv[2]).group(1)
+date = r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)"
+end = re.search(r"EndTime=" + date, sys.argv[1]).group(1)
+begin = re.search(r"StartTime=" + date, sys.argv[2]).group(1)
 assert begin >= end, (begin, end)
 PY
+info_bad=$(scontrol show job "${bad_jobs[0]:-0}" 2>&1; scontrol show job "${bad_jobs[1]:-0}" 2>&1)
+expect "failed sweep: the study job FAILED (exit 2), its report job was CANCELLED, no report written" \
+  python3 - "$info_bad" <<'PY'
+import re, sys
+states = re.findall(r"JobState=(\S+)", sys.argv[1])
+codes = re.findall(r"ExitCode=(\S+)", sys.argv[1])
+assert states == ["FAILED", "CANCELLED"] and codes[0] == "2:0", (states, codes)
+PY
+expect "failed sweep: no report files" bash -c '[ ! -e results/bad/report.txt ] && [ ! -e results/bad/plots ]'
 
 echo "whole test: $((SECONDS - start)) s"
 finish
