@@ -73,7 +73,15 @@ Action make_action(const App& app, CLI::App& sub) {
                   const double t0 = MPI_Wtime();
                   AppResult result = instance->run(world);
                   const double local = MPI_Wtime() - t0;
-                  if (record) write_output(world, *common, std::move(*record), local, result);
+                  if (record) {
+                    try {
+                      write_output(world, *common, std::move(*record), local, result);
+                    } catch (const std::exception& e) {
+                      // write_run fails the same way on every rank: one line, exit 1, no abort.
+                      if (world.rank() == 0) std::fprintf(stderr, "multirank %s: error: %s\n", name.c_str(), e.what());
+                      return 1;
+                    }
+                  }
                   if (world.rank() != 0) return 0;
                   const auto profile = trace::concurrency_profile(result.tasks, world.size());
                   if (common->json) {

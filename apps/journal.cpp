@@ -8,6 +8,7 @@
 #include <cstring>
 #include <fstream>
 #include <mutex>
+#include <thread>
 
 #include "multirank/core/error.hpp"
 #include "multirank/core/signals.hpp"
@@ -101,7 +102,11 @@ Journal::Journal(std::string path, std::string command, nlohmann::json options, 
     pending_ = header(command, options).dump() + "\n";
     flush();
   }
-  flush_id_ = register_flush([this] { flush(); });
+  flush_id_ = register_flush([this] {
+    flush();
+    std::lock_guard<std::mutex> lock(g_journal_mutex);
+    sealed_ = true;
+  });
 }
 
 Journal::~Journal() {
@@ -116,7 +121,12 @@ Journal::~Journal() {
 void Journal::record(std::int64_t task, const nlohmann::json& result) {
   bool due = false;
   {
-    std::lock_guard<std::mutex> lock(g_journal_mutex);
+    std::unique_lock<std::mutex> lock(g_journal_mutex);
+    while (sealed_) {  // the job is stopping (the handler aborts it in a moment): take no more results
+      lock.unlock();
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      lock.lock();
+    }
     pending_ += nlohmann::json{{"task", task}, {"result", result}}.dump() + "\n";
     ++pending_count_;
     done_[task] = result;
@@ -127,7 +137,7 @@ void Journal::record(std::int64_t task, const nlohmann::json& result) {
 
 void Journal::flush() {
   std::lock_guard<std::mutex> lock(g_journal_mutex);
-  if (fd_ < 0 || pending_.empty()) return;
+  if (fd_ < 0 || pending_.empty() || sealed_) return;
   const char* p = pending_.data();
   std::size_t left = pending_.size();
   while (left > 0) {

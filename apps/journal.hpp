@@ -31,6 +31,9 @@ class Journal {
   /// Results of the tasks completed in earlier runs (task id → result).
   [[nodiscard]] const std::map<std::int64_t, nlohmann::json>& done() const noexcept { return done_; }
   /// Records a completed task; synced with the next batch (at most `batch` tasks or 200 ms later).
+  /// Once a stop signal has flushed and sealed the journal, record() waits for the stop to end
+  /// the process and never returns: the app takes no more results, so its pool dispatches no
+  /// more work, and nothing is written that a SIGKILL could tear.
   void record(std::int64_t task, const nlohmann::json& result);
   /// Writes and syncs everything recorded so far.
   void flush();
@@ -47,6 +50,7 @@ class Journal {
   std::chrono::steady_clock::time_point last_sync_;
   std::map<std::int64_t, nlohmann::json> done_;
   int flush_id_ = 0;
+  bool sealed_ = false;  // a stop signal flushed the journal for the last time
 };
 
 }  // namespace multirank::cli

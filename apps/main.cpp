@@ -1,7 +1,11 @@
 // The multirank CLI: `multirank SUBCOMMAND [options]`, under mpirun or alone.
+#include <algorithm>
+#include <charconv>
+#include <cstdint>
 #include <cstdio>
 #include <map>
 #include <string>
+#include <string_view>
 
 #include "multirank/core/communicator.hpp"
 #include "multirank/core/environment.hpp"
@@ -21,6 +25,44 @@ namespace {
 /// Exit code for usage errors (bad arguments, inputs, rank counts).
 constexpr int kUsageExit = 2;
 
+/// Why `text` is not a decimal whole number that fits 64 bits (signed, or unsigned), or "" after
+/// rewriting `text` in plain decimal (CLI11 would read "010" as octal 8).
+std::string integer_problem(std::string& text, bool is_unsigned) {
+  std::string_view s = text;
+  if (s.empty()) return "empty value";
+  if (s.front() == '+') s.remove_prefix(1);
+  if (is_unsigned && !s.empty() && s.front() == '-') return "value " + text + " is negative";
+  std::from_chars_result r{};
+  std::string canonical;
+  if (is_unsigned) {
+    std::uint64_t v = 0;
+    r = std::from_chars(s.data(), s.data() + s.size(), v);
+    canonical = std::to_string(v);
+  } else {
+    std::int64_t v = 0;
+    r = std::from_chars(s.data(), s.data() + s.size(), v);
+    canonical = std::to_string(v);
+  }
+  if (r.ec == std::errc::result_out_of_range)
+    return "value " + text + " is out of range (at most " + (is_unsigned ? "2^64 - 1" : "2^63 - 1") + ")";
+  if (r.ec != std::errc{} || r.ptr != s.data() + s.size()) return "value " + text + " is not a whole number";
+  text = canonical;
+  return "";
+}
+
+/// CLI11 2.1 reads 64-bit integers with strtoll/strtoull, which saturate or wrap silently
+/// ("--n 9223372036854775808" became 2^63 - 1, "-3" an unsigned 2^64 - 3) and also take octal
+/// and hex: every integer option of every subcommand checks its text first.
+void check_integer_options(CLI::App& app) {
+  for (CLI::Option* opt : app.get_options([](CLI::Option*) { return true; })) {
+    const std::string type = opt->get_type_name();
+    const bool is_unsigned = type.rfind("UINT", 0) == 0;
+    if (!is_unsigned && type.rfind("INT", 0) != 0) continue;
+    opt->transform(CLI::Validator([is_unsigned](std::string& text) { return integer_problem(text, is_unsigned); }, ""));
+  }
+  for (CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; })) check_integer_options(*sub);
+}
+
 int main_body(int argc, char** argv) {
   install_stop_handlers();  // Ctrl-C / scancel: flush journals, then end the whole job with a message
   const Communicator world = Communicator::world();
@@ -32,6 +74,7 @@ int main_body(int argc, char** argv) {
     CLI::App* sub_app = app.add_subcommand(sub.name, sub.description);
     actions[sub_app] = sub.setup(*sub_app);
   }
+  check_integer_options(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {  // --help, --version
@@ -41,6 +84,9 @@ int main_body(int argc, char** argv) {
     if (world.rank() == 0) {
       std::string what = e.what();
       if (auto nl = what.find('\n'); nl != std::string::npos) what.resize(nl);
+      const auto named = [&](const Subcommand& s) { return argc > 1 && s.name == argv[1]; };
+      if (argc > 1 && argv[1][0] != '-' && std::none_of(subcommands().begin(), subcommands().end(), named))
+        what = std::string("unknown subcommand '") + argv[1] + "'";
       std::fprintf(stderr, "multirank: error: %s (see multirank --help)\n", what.c_str());
     }
     return kUsageExit;

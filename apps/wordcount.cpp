@@ -19,6 +19,7 @@ struct WordcountArgs {
   std::vector<std::string> files;
   std::size_t top = 10;
   std::string output;
+  bool force = false;
   std::string words = "alnum";
   std::size_t block_kib = kDefaultBlockBytes / 1024;
   bool json = false;
@@ -70,6 +71,7 @@ Action setup(CLI::App& app) {
   app.add_option("files", args->files, "UTF-8 text files, read in order")->required();
   app.add_option("--top", args->top, "how many of the most frequent words to print")->capture_default_str();
   app.add_option("--output", args->output, "write every count as TSV (word, count; by count, then word)");
+  app.add_flag("--force", args->force, "--output: replace an existing file");
   app.add_option("--words", args->words, "alnum: runs of letters and digits, lowercased; whitespace: tokens as they are")
       ->capture_default_str();
   app.add_option("--block-kib", args->block_kib, "size of the blocks handed to the counting ranks, KiB")
@@ -78,6 +80,10 @@ Action setup(CLI::App& app) {
   auto validate = [args](const Communicator& world) {
     (void)parse_word_rule(args->words);
     if (args->block_kib == 0 || args->block_kib > 1024 * 1024) throw UsageError("--block-kib must be in 1..1048576");
+    if (args->force && args->output.empty()) throw UsageError("--force goes with --output FILE");
+    // Only rank 0 reads the files and writes the output, so only rank 0 needs to see them
+    // (other hosts may not).
+    if (world.rank() != 0) return;
     if (!args->output.empty()) {
       namespace fs = std::filesystem;
       const fs::path out(args->output);
@@ -85,10 +91,10 @@ Action setup(CLI::App& app) {
       std::error_code ec;
       if (!fs::is_directory(dir, ec)) throw UsageError("--output " + args->output + ": no directory " + dir.string());
       if (fs::is_directory(out, ec)) throw UsageError("--output " + args->output + ": is a directory");
+      if (fs::exists(fs::symlink_status(out, ec)) && !args->force)
+        throw UsageError("--output " + args->output + " exists: add --force to replace it");
     }
-    // Only rank 0 reads the files, so only rank 0 needs to see them (other hosts may not).
-    if (world.rank() == 0)
-      for (const auto& f : args->files) check_text_file(f);
+    for (const auto& f : args->files) check_text_file(f);
   };
   auto run = [args](const Communicator& world) {
     WordCountOptions options;

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "multirank/core/process_info.hpp"
+#include "multirank/core/signals.hpp"
 
 namespace multirank {
 namespace {
@@ -114,6 +115,7 @@ int run_main(int& argc, char**& argv, const std::function<int()>& body, ThreadLe
   } catch (...) {
     Environment::abort(1, "unknown exception");
   }
+  note_work_done();
   return code;
 }
 

@@ -1,10 +1,12 @@
 #include "multirank/core/signals.hpp"
 
 #include <semaphore.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <csignal>
+#include <cstdint>
 
 #include <atomic>
 #include <map>
@@ -23,14 +25,34 @@ std::map<int, std::function<void()>> g_flushers;
 int g_next_id = 1;
 std::once_flag g_installed;
 sem_t g_wakeup;  // posted by the handler: sem_post is async-signal-safe
+std::atomic<std::int64_t> g_flush_started_ns{0};  // when the watchdog began flushing (0: not yet)
+std::atomic<bool> g_work_done{false};               // see note_work_done
+
+/// A flush stuck this long gives way to a second signal.
+constexpr std::int64_t kStuckFlushNs = 3'000'000'000;
+
+std::int64_t monotonic_ns() noexcept {  // clock_gettime is async-signal-safe
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
 
 extern "C" void on_stop_signal(int sig) {
+  if (g_work_done.load()) _exit(128 + sig);  // finalizing: nothing left to flush or to say
   int expected = 0;
-  if (!g_signal.compare_exchange_strong(expected, sig)) _exit(128 + sig);  // second signal: now
+  if (!g_signal.compare_exchange_strong(expected, sig)) {
+    // A second signal. Under mpirun it is mostly Open MPI relaying another rank's MPI_Abort
+    // (or following up its own SIGTERM): ending now would cut this rank's flush short, and
+    // mpirun sends SIGKILL a second later anyway. Only a flush stuck for seconds gives way.
+    const std::int64_t started = g_flush_started_ns.load();
+    if (started != 0 && monotonic_ns() - started > kStuckFlushNs) _exit(128 + sig);
+    return;
+  }
   sem_post(&g_wakeup);
 }
 
 [[noreturn]] void stop_now(int sig) {
+  g_flush_started_ns.store(monotonic_ns());
   {
     std::lock_guard<std::mutex> lock(g_mutex);
     for (auto& [id, flush] : g_flushers) {
@@ -63,6 +85,8 @@ void install_stop_handlers() {
     std::thread(watchdog).detach();
   });
 }
+
+void note_work_done() noexcept { g_work_done.store(true); }
 
 bool stop_requested() noexcept { return g_signal.load(std::memory_order_relaxed) != 0; }
 

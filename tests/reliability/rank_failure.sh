@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# A worker rank fails while rank 0 runs a pool map: a thread that throws (std::terminate), an
+# exception out of main's body, a crash (SIGSEGV). The job ends within 10 s, non-zero, with a
+# message naming the rank and the host. Usage: rank_failure.sh reliability_fault
+set -u
+fault=$1
+here=$(dirname "$0")
+source "$MULTIRANK_SOURCE_DIR/tests/e2e/lib.sh"
+source "$here/lib.sh"
+work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
+host=$(host_pattern)
+
+check() {  # check N MODE RANK PATTERN
+  local n=$1 mode=$2 victim=$3 pattern=$4
+  start_job "$n" "$work/$mode$n" "$fault" "$mode" "$victim"
+  wait_job 30
+  local err; err=$(cat "$work/$mode$n.err")
+  out=$(cat "$work/$mode$n.out")
+  echo "$mode on rank $victim of $n: exit $rc after ${took_ms} ms"
+  expect "$mode, $n ranks: the job ends (no hang)" [ "$rc" -ne 124 ]
+  expect "$mode, $n ranks: non-zero exit" [ "$rc" -ne 0 ]
+  # The fault comes 0.4 s after the start; mpirun's start-up is counted too.
+  expect "$mode, $n ranks: ends within 10 s" [ "$took_ms" -lt 10000 ]
+  expect "$mode, $n ranks: the map never finished" bash -c '! grep -q "map finished" <<<"$1"' _ "$out"
+  expect "$mode, $n ranks: the message names rank $victim and the host" grep -Eq "$pattern" <<<"$err"
+}
+
+check 3 thread-throws 2 "^multirank: rank 2 on $host: worker thread failed on rank 2$"
+check 4 thread-throws 1 "^multirank: rank 1 on $host: worker thread failed on rank 1$"
+check 2 main-throws 1 "^multirank: rank 1 on $host: main failed on rank 1$"
+check 4 main-throws 3 "^multirank: rank 3 on $host: main failed on rank 3$"
+check 3 segv 1 "process rank 1 with PID [0-9]+ on node $host exited on signal 11"
+finish

@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# SIGTERM and SIGINT to mpirun (what scancel and Ctrl-C do) while a journaled factorial --list
+# runs: the job exits non-zero within 5 s with "stopped by" on rank 0, and the journal holds only
+# complete lines, each a finished task with its right result. Then the flush is made slow (300 ms)
+# on rank 0 while the other ranks abort at once: Open MPI relays their abort to rank 0 as a
+# second SIGTERM, which must not cut the flush short.
+# Usage: stop_signals.sh reliability_fault
+#
+# Open MPI (4.1) forwards SIGTERM/SIGINT to the ranks as SIGTERM and sends SIGKILL
+# odls_base_sigkill_timeout (1 s) later: a flush must finish within that second.
+set -u
+fault=$1
+here=$(dirname "$0")
+source "$MULTIRANK_SOURCE_DIR/tests/e2e/lib.sh"
+source "$here/lib.sh"
+work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
+host=$(host_pattern)
+list=$(factorial_list 400 100000)
+digits=$(python3 -c 'import math, sys; getattr(sys, "set_int_max_str_digits", print)(0); print(len(str(math.factorial(100000))))' | tail -1)
+
+# TERM/INT go to mpirun; RANKS sends SIGTERM to every rank at once, as Slurm's scancel does.
+for case in "TERM 3" "INT 3" "TERM 2" "INT 4" "RANKS 3"; do
+  set -- $case; sig=$1; n=$2
+  journal=$work/$sig$n.jsonl
+  start_job "$n" "$work/$sig$n" "$MULTIRANK_BIN" factorial --list "$list" --journal "$journal"
+  wait_for 30 journal_has_tasks "$journal" 2
+  if [ "$sig" = RANKS ]; then
+    for r in $(seq 0 $((n - 1))); do kill -TERM "$(rank_pid "$job_pid" "$r")"; done
+    sig=TERM
+    sleep 0.3
+    early=$(journal_tasks "$journal")
+  else
+    kill -"$sig" "$job_pid"
+  fi
+  wait_job 30
+  if [ "$case" = "RANKS $n" ]; then
+    expect "SIGTERM to the ranks: no task is journaled after the stop (dispatching stopped)" \
+      [ "$(journal_tasks "$journal")" -eq "$early" ]
+  fi
+  err=$(cat "$work/$sig$n.err"); out=$(cat "$work/$sig$n.out")
+  echo "SIG$sig to mpirun, $n ranks: exit $rc after ${took_ms} ms, $(journal_tasks "$journal") task(s) journaled"
+  expect "SIG$sig, $n ranks: non-zero exit, no hang" bash -c "[ $rc -ne 0 ] && [ $rc -ne 124 ]"
+  expect "SIG$sig, $n ranks: ends within 5 s" [ "$took_ms" -lt 5000 ]
+  expect "SIG$sig, $n ranks: rank 0 says it was stopped (after its flush)" \
+    grep -Eq "^multirank: rank 0 on $host: stopped by SIG(TERM|INT)$" <<<"$err"
+  expect "SIG$sig, $n ranks: the journal holds only complete lines of finished tasks" \
+    python3 - "$journal" "$digits" <<'PY'
+import json, sys
+path, digits = sys.argv[1], int(sys.argv[2])
+data = open(path, "rb").read()
+assert data.endswith(b"\n"), "the last line is torn"
+lines = data.decode().splitlines()
+head = json.loads(lines[0])
+assert head["multirank_journal"] == 1 and head["command"] == "factorial", head
+seen = set()
+for line in lines[1:]:
+    entry = json.loads(line)
+    assert entry["result"]["digits"] == digits, entry
+    assert 0 <= entry["task"] < 400 and entry["task"] not in seen, entry
+    seen.add(entry["task"])
+assert 2 <= len(seen) < 400, len(seen)
+PY
+  expect "SIG$sig, $n ranks: the job did not finish the list" [ "$(journal_tasks "$journal")" -lt 400 ]
+done
+
+# A slow flush on rank 0 survives the other ranks' aborts.
+for n in 2 3; do
+  flag=$work/flushed$n
+  start_job "$n" "$work/slow$n" "$fault" slow-flush "$flag"
+  wait_for 30 bash -c "[ \$(grep -c ready '$work/slow$n.out') -eq $n ]"
+  sleep 0.2
+  kill -TERM "$job_pid"
+  wait_job 30
+  err=$(cat "$work/slow$n.err"); out=$(cat "$work/slow$n.out")
+  echo "slow flush, $n ranks: exit $rc after ${took_ms} ms"
+  expect "slow flush, $n ranks: non-zero exit within 5 s" bash -c "[ $rc -ne 0 ] && [ $rc -ne 124 ] && [ $took_ms -lt 5000 ]"
+  expect "slow flush, $n ranks: the 300 ms flush on rank 0 completed" grep -qx flushed "$flag"
+  expect "slow flush, $n ranks: rank 0 says it was stopped" grep -Eq "^multirank: rank 0 on $host: stopped by SIGTERM$" <<<"$err"
+done
+finish
