@@ -3,8 +3,8 @@
 //   reliability_fault thread-throws R   a thread on rank R throws (std::terminate) mid-map
 //   reliability_fault main-throws R     rank R throws out of main's body while the others map
 //   reliability_fault segv R            a thread on rank R raises SIGSEGV mid-map
-//   reliability_fault slow-flush FILE   rank 0 registers a 300 ms flush that then writes FILE;
-//                                       every rank waits for a stop signal
+//   reliability_fault slow-flush FILE MS  rank 0 registers a flush that takes MS milliseconds
+//                                       and then writes FILE; every rank waits for a stop signal
 // The map's tasks sleep (no CPU) and take about 8 s at 4 ranks, far longer than the checks allow.
 #include <chrono>
 #include <csignal>
@@ -37,15 +37,16 @@ void long_map(const multirank::Communicator& comm) {
   });
 }
 
-int run(const std::string& mode, const std::string& arg) {
+int run(const std::string& mode, const std::string& arg, const std::string& extra) {
   const auto comm = multirank::Communicator::world();
   std::printf("ready rank %d\n", comm.rank());
   std::fflush(stdout);
   if (mode == "slow-flush") {
     multirank::install_stop_handlers();
+    const int ms = std::stoi(extra);
     if (comm.rank() == 0)
-      multirank::register_flush([arg] {
-        std::this_thread::sleep_for(300ms);  // a flush that takes a while (a slow disk)
+      multirank::register_flush([arg, ms] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(ms));  // a slow disk
         std::ofstream(arg) << "flushed\n";
       });
     for (int i = 0; i < 300 && !multirank::stop_requested(); ++i) std::this_thread::sleep_for(100ms);
@@ -80,5 +81,6 @@ int run(const std::string& mode, const std::string& arg) {
 int main(int argc, char** argv) {
   const std::string mode = argc > 1 ? argv[1] : "";
   const std::string arg = argc > 2 ? argv[2] : "1";
-  return multirank::run_main(argc, argv, [&] { return run(mode, arg); });
+  const std::string extra = argc > 3 ? argv[3] : "300";
+  return multirank::run_main(argc, argv, [&] { return run(mode, arg, extra); });
 }

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # SIGTERM and SIGINT to mpirun (what scancel and Ctrl-C do) while a journaled factorial --list
 # runs: the job exits non-zero within 5 s with "stopped by" on rank 0, and the journal holds only
-# complete lines, each a finished task with its right result. Then the flush is made slow (300 ms)
-# on rank 0 while the other ranks abort at once: Open MPI relays their abort to rank 0 as a
-# second SIGTERM, which must not cut the flush short.
+# complete lines, each a finished task with its right result; sent to every rank at once (as
+# scancel does), no task is journaled after the stop. Then the flush is made slow (300 ms) on
+# rank 0 while the other ranks abort at once: Open MPI relays their abort to rank 0 as a second
+# SIGTERM, which must not cut the flush short.
 # Usage: stop_signals.sh reliability_fault
 #
 # Open MPI (4.1) forwards SIGTERM/SIGINT to the ranks as SIGTERM and sends SIGKILL
@@ -38,7 +39,7 @@ for case in "TERM 3" "INT 3" "TERM 2" "INT 4" "RANKS 3"; do
       [ "$(journal_tasks "$journal")" -eq "$early" ]
   fi
   err=$(cat "$work/$sig$n.err"); out=$(cat "$work/$sig$n.out")
-  echo "SIG$sig to mpirun, $n ranks: exit $rc after ${took_ms} ms, $(journal_tasks "$journal") task(s) journaled"
+  echo "$case: exit $rc after ${took_ms} ms, $(journal_tasks "$journal") task(s) journaled"
   expect "SIG$sig, $n ranks: non-zero exit, no hang" bash -c "[ $rc -ne 0 ] && [ $rc -ne 124 ]"
   expect "SIG$sig, $n ranks: ends within 5 s" [ "$took_ms" -lt 5000 ]
   expect "SIG$sig, $n ranks: rank 0 says it was stopped (after its flush)" \
@@ -63,18 +64,25 @@ PY
   expect "SIG$sig, $n ranks: the job did not finish the list" [ "$(journal_tasks "$journal")" -lt 400 ]
 done
 
-# A slow flush on rank 0 survives the other ranks' aborts.
-for n in 2 3; do
-  flag=$work/flushed$n
-  start_job "$n" "$work/slow$n" "$fault" slow-flush "$flag"
-  wait_for 30 bash -c "[ \$(grep -c ready '$work/slow$n.out') -eq $n ]"
+# A slow flush (300 ms) on rank 0 survives the other ranks' aborts: with SIGTERM sent to every
+# rank at once (scancel), ranks 1.. have nothing to flush and abort at once, and Open MPI relays
+# that to rank 0 as a second SIGTERM in the middle of its flush.
+for case in "RANKS 3" "RANKS 2" "MPIRUN 3"; do
+  set -- $case; to=$1; n=$2
+  flag=$work/flushed$to$n
+  start_job "$n" "$work/slow$to$n" "$fault" slow-flush "$flag" 300
+  wait_for 30 bash -c "[ \$(grep -c ready '$work/slow$to$n.out') -eq $n ]"
   sleep 0.2
-  kill -TERM "$job_pid"
+  if [ "$to" = RANKS ]; then
+    for r in $(seq 0 $((n - 1))); do kill -TERM "$(rank_pid "$job_pid" "$r")"; done
+  else
+    kill -TERM "$job_pid"
+  fi
   wait_job 30
-  err=$(cat "$work/slow$n.err"); out=$(cat "$work/slow$n.out")
-  echo "slow flush, $n ranks: exit $rc after ${took_ms} ms"
-  expect "slow flush, $n ranks: non-zero exit within 5 s" bash -c "[ $rc -ne 0 ] && [ $rc -ne 124 ] && [ $took_ms -lt 5000 ]"
-  expect "slow flush, $n ranks: the 300 ms flush on rank 0 completed" grep -qx flushed "$flag"
-  expect "slow flush, $n ranks: rank 0 says it was stopped" grep -Eq "^multirank: rank 0 on $host: stopped by SIGTERM$" <<<"$err"
+  err=$(cat "$work/slow$to$n.err"); out=$(cat "$work/slow$to$n.out")
+  echo "slow flush, SIGTERM to $to, $n ranks: exit $rc after ${took_ms} ms"
+  expect "slow flush, $to, $n ranks: non-zero exit within 5 s" bash -c "[ $rc -ne 0 ] && [ $rc -ne 124 ] && [ $took_ms -lt 5000 ]"
+  expect "slow flush, $to, $n ranks: the 300 ms flush on rank 0 completed" grep -qx flushed "$flag"
+  expect "slow flush, $to, $n ranks: rank 0 says it was stopped" grep -Eq "^multirank: rank 0 on $host: stopped by SIGTERM$" <<<"$err"
 done
 finish
