@@ -63,6 +63,8 @@ int run(const std::string& mode, const std::string& arg, const std::string& extr
     } else if (mode == "segv") {
       std::thread([] {
         std::this_thread::sleep_for(400ms);
+        // The default action, past Open MPI's and the sanitizers' handlers: a plain crash.
+        std::signal(SIGSEGV, SIG_DFL);
         std::raise(SIGSEGV);
       }).detach();
     } else if (mode == "main-throws") {
