@@ -9,11 +9,15 @@
 
 namespace multirank::cli {
 
-/// Sends a non-negative big integer (size, then limbs).
+/// Sends `count` limbs as a non-negative big integer that recv_mpz receives (size, then limbs).
+inline void send_limbs(const Communicator& comm, int dest, int tag, const mp_limb_t* limbs, std::uint64_t count) {
+  comm.send(dest, tag, count);
+  comm.send_bytes(dest, tag, limbs, count * sizeof(mp_limb_t));
+}
+
+/// Sends a non-negative big integer.
 inline void send_mpz(const Communicator& comm, int dest, int tag, const mpz_class& x) {
-  const std::uint64_t limbs = mpz_size(x.get_mpz_t());
-  comm.send(dest, tag, limbs);
-  comm.send_bytes(dest, tag, mpz_limbs_read(x.get_mpz_t()), limbs * sizeof(mp_limb_t));
+  send_limbs(comm, dest, tag, mpz_limbs_read(x.get_mpz_t()), mpz_size(x.get_mpz_t()));
 }
 
 /// Receives what send_mpz sent, without an intermediate buffer.
@@ -24,6 +28,23 @@ inline mpz_class recv_mpz(const Communicator& comm, int source, int tag) {
   comm.recv_bytes_known(source, tag, dst, limbs * sizeof(mp_limb_t));
   mpz_limbs_finish(x.get_mpz_t(), static_cast<mp_size_t>(limbs));
   return x;
+}
+
+/// Copies x from `root` to every rank (collective), along a binomial tree of point-to-point
+/// messages, so large values travel by the split path of send_bytes.
+inline void bcast_mpz(const Communicator& comm, int root, int tag, mpz_class& x) {
+  const int size = comm.size();
+  const int relative = (comm.rank() - root + size) % size;
+  int mask = 1;
+  while (mask < size) {
+    if (relative & mask) {
+      x = recv_mpz(comm, (comm.rank() - mask + size) % size, tag);
+      break;
+    }
+    mask <<= 1;
+  }
+  for (mask >>= 1; mask > 0; mask >>= 1)
+    if (relative + mask < size) send_mpz(comm, (comm.rank() + mask) % size, tag, x);
 }
 
 }  // namespace multirank::cli

@@ -3,9 +3,11 @@
 //   --list a,b,... many factorials, one task each, over a Pool (see factorial_list.cpp)
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <limits>
 #include <sstream>
+#include <vector>
 
 #include "app.hpp"
 #include "bigint_transfer.hpp"
@@ -16,7 +18,7 @@
 namespace multirank::cli {
 namespace {
 
-constexpr int kShareTag = 21;
+constexpr int kFactorialTag = 21;
 
 /// Peak resident memory of this process, in bytes.
 std::uint64_t peak_rss_bytes() {
@@ -25,45 +27,72 @@ std::uint64_t peak_rss_bytes() {
   return static_cast<std::uint64_t>(u.ru_maxrss) * 1024U;
 }
 
-/// Multiplies the values held by rank `keeper` (x) and rank `helper` (y) together, each rank
-/// doing half of the multiplication; the product ends on `keeper`.
-void split_multiply(const Communicator& comm, int keeper, int helper, mpz_class& value) {
-  if (comm.rank() == helper) {
-    const std::size_t bits = mpz_sizeinbase(value.get_mpz_t(), 2);
-    const std::size_t k = bits / 2;
-    mpz_class lo;
-    mpz_class hi;
-    mpz_tdiv_r_2exp(lo.get_mpz_t(), value.get_mpz_t(), k);
-    mpz_tdiv_q_2exp(hi.get_mpz_t(), value.get_mpz_t(), k);
-    send_mpz(comm, keeper, kShareTag, lo);
-    comm.send(keeper, kShareTag, static_cast<std::uint64_t>(k));
-    const mpz_class x = recv_mpz(comm, keeper, kShareTag);
-    mpz_mul(hi.get_mpz_t(), hi.get_mpz_t(), x.get_mpz_t());
-    send_mpz(comm, keeper, kShareTag, hi);
-    value = 1;
-  } else {
-    const mpz_class lo = recv_mpz(comm, helper, kShareTag);
-    const auto k = comm.recv<std::uint64_t>(helper, kShareTag);
-    send_mpz(comm, helper, kShareTag, value);
-    mpz_mul(value.get_mpz_t(), value.get_mpz_t(), lo.get_mpz_t());
-    mpz_class hi = recv_mpz(comm, helper, kShareTag);
-    mpz_mul_2exp(hi.get_mpz_t(), hi.get_mpz_t(), k);
-    value += hi;
-  }
+/// Adds q · 2^(64·offset) into the `total` limbs at r (the sum must fit).
+void add_limbs_at(mp_limb_t* r, std::size_t total, const mpz_class& q, std::size_t offset) {
+  const std::size_t n = mpz_size(q.get_mpz_t());
+  if (n == 0) return;
+  mp_limb_t carry = mpn_add_n(r + offset, r + offset, mpz_limbs_read(q.get_mpz_t()), static_cast<mp_size_t>(n));
+  for (std::size_t j = offset + n; carry != 0 && j < total; ++j) carry = (++r[j] == 0) ? 1 : 0;
 }
 
-/// n! on rank 0 (1 elsewhere): every rank computes its share, then a binomial reduction tree
-/// multiplies the shares, splitting each multiplication between the two ranks it joins.
+/// n! on rank 0 (1 elsewhere), from kernels::FactorialParts: rank 0 computes the high root H and
+/// squares it m times while ranks 1.. compute the low terms and multiply them into L; then every
+/// rank multiplies one limb range of H^(2^m) by L and rank 0 adds the partial products.
 mpz_class parallel_factorial(const Communicator& comm, std::uint64_t n) {
-  mpz_class value = kernels::factorial_share(n, comm.rank(), comm.size());
-  for (int step = 1; step < comm.size(); step *= 2) {
-    if (comm.rank() % (2 * step) == 0 && comm.rank() + step < comm.size()) {
-      split_multiply(comm, comm.rank(), comm.rank() + step, value);
-    } else if (comm.rank() % (2 * step) == step) {
-      split_multiply(comm, comm.rank() - step, comm.rank(), value);
+  constexpr int m = kernels::kFactorialLowBits;
+  const int size = comm.size();
+  const int me = comm.rank();
+  if (size == 1) return kernels::factorial(n);
+  const kernels::FactorialParts parts(n);
+
+  // The low terms, dealt over ranks 1..low_ranks and multiplied together on rank 1.
+  const int low_ranks = std::min(m, size - 1);
+  mpz_class high;
+  mpz_class low = 1;
+  if (me == 0) {
+    high = parts.high_root(m);
+    for (int j = 0; j < m; ++j) mpz_mul(high.get_mpz_t(), high.get_mpz_t(), high.get_mpz_t());
+  } else if (me <= low_ranks) {
+    std::vector<mpz_class> terms;
+    for (int k = me - 1; k < m; k += low_ranks) terms.push_back(parts.low_term(k));
+    if (me == 1) {
+      for (int r = 2; r <= low_ranks; ++r) terms.push_back(recv_mpz(comm, r, kFactorialTag));
+      low = kernels::balanced_product(std::move(terms));
+    } else {
+      send_mpz(comm, 1, kFactorialTag, kernels::balanced_product(std::move(terms)));
     }
   }
-  if (comm.rank() == 0) mpz_mul_2exp(value.get_mpz_t(), value.get_mpz_t(), kernels::legendre_exponent(n, 2));
+  bcast_mpz(comm, 1, kFactorialTag, low);
+
+  // H^(2^m) · L, one equal limb range of H^(2^m) per rank (with m = 5, squaring H takes rank 0
+  // about as long as the low terms take the others on two ranks).
+  if (me != 0) {
+    mpz_class piece = recv_mpz(comm, 0, kFactorialTag);
+    mpz_mul(piece.get_mpz_t(), piece.get_mpz_t(), low.get_mpz_t());
+    send_mpz(comm, 0, kFactorialTag, piece);
+    return 1;
+  }
+  const std::size_t limbs = mpz_size(high.get_mpz_t());
+  std::vector<std::size_t> start(static_cast<std::size_t>(size) + 1, limbs);
+  start[0] = 0;
+  for (int r = 1; r < size; ++r) start[static_cast<std::size_t>(r)] = limbs * static_cast<std::size_t>(r) / static_cast<std::size_t>(size);
+  const mp_limb_t* h = mpz_limbs_read(high.get_mpz_t());
+  for (int r = 1; r < size; ++r)
+    send_limbs(comm, r, kFactorialTag, h + start[static_cast<std::size_t>(r)],
+               start[static_cast<std::size_t>(r) + 1] - start[static_cast<std::size_t>(r)]);
+  mpz_class own;
+  mpz_tdiv_r_2exp(own.get_mpz_t(), high.get_mpz_t(), start[1] * GMP_NUMB_BITS);
+  high = 0;
+  mpz_mul(own.get_mpz_t(), own.get_mpz_t(), low.get_mpz_t());
+
+  const std::size_t total = limbs + mpz_size(low.get_mpz_t()) + 1;
+  mpz_class value;
+  mp_limb_t* out = mpz_limbs_write(value.get_mpz_t(), static_cast<mp_size_t>(total));
+  std::fill(out, out + total, mp_limb_t{0});
+  add_limbs_at(out, total, own, 0);
+  for (int r = 1; r < size; ++r) add_limbs_at(out, total, recv_mpz(comm, r, kFactorialTag), start[static_cast<std::size_t>(r)]);
+  mpz_limbs_finish(value.get_mpz_t(), static_cast<mp_size_t>(total));
+  mpz_mul_2exp(value.get_mpz_t(), value.get_mpz_t(), parts.two_exponent());
   return value;
 }
 

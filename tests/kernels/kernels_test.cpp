@@ -10,16 +10,23 @@
 using namespace multirank;
 using namespace multirank::kernels;
 
-TEST(Factorial, SharesMultiplyToTheFactorialForEveryPartCount) {
+TEST(Factorial, HighRootAndLowTermsMultiplyToTheFactorialForEverySplit) {
   for (std::uint64_t n : {0UL, 1UL, 2UL, 3UL, 10UL, 97UL, 1000UL, 20000UL, 123457UL}) {
     const mpz_class expected = reference_factorial(n);
-    for (int parts = 1; parts <= 5; ++parts) {
-      mpz_class product = 1;
-      for (int p = 0; p < parts; ++p) product *= factorial_share(n, p, parts);
-      mpz_mul_2exp(product.get_mpz_t(), product.get_mpz_t(), legendre_exponent(n, 2));
-      EXPECT_EQ(product, expected) << "n=" << n << " parts=" << parts;
+    EXPECT_EQ(factorial(n), expected) << "n=" << n;
+    const FactorialParts parts(n);
+    for (int m = 0; m <= 6; ++m) {
+      mpz_class product = parts.high_root(m);
+      mpz_pow_ui(product.get_mpz_t(), product.get_mpz_t(), 1UL << m);
+      std::vector<mpz_class> low;
+      for (int k = 0; k < m; ++k) low.push_back(parts.low_term(k));
+      product *= balanced_product(low);
+      mpz_mul_2exp(product.get_mpz_t(), product.get_mpz_t(), parts.two_exponent());
+      EXPECT_EQ(product, expected) << "n=" << n << " m=" << m;
     }
   }
+  EXPECT_EQ(balanced_product({}), 1);
+  EXPECT_EQ(balanced_product({mpz_class(6), mpz_class(7), mpz_class(1) << 200}), mpz_class(42) << 200);
 }
 
 TEST(Factorial, DigitsLeadingAndTrailingDigits) {
@@ -33,7 +40,7 @@ TEST(Factorial, DigitsLeadingAndTrailingDigits) {
   EXPECT_EQ(trailing_digits(mpz_class(7), 3), "007");
   EXPECT_EQ(legendre_exponent(100, 5), 24U);  // 100! ends in 24 zeros
   EXPECT_EQ(primes_up_to(30), (std::vector<std::uint32_t>{2, 3, 5, 7, 11, 13, 17, 19, 23, 29}));
-  EXPECT_THROW(factorial_share(10, 2, 2), UsageError);
+  EXPECT_THROW(FactorialParts(std::uint64_t{1} << 32), UsageError);
 }
 
 TEST(RangeSum, PlainSumsAreExactAgainstTheClosedForm) {

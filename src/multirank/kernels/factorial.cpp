@@ -1,10 +1,7 @@
 #include "multirank/kernels/factorial.hpp"
 
 #include <algorithm>
-#include <cmath>
 #include <limits>
-#include <numeric>
-#include <queue>
 #include <stdexcept>
 #include <string>
 
@@ -57,63 +54,73 @@ mpz_class product_tree(const std::vector<std::uint32_t>& values) {
   return level.front();
 }
 
-namespace {
-
-struct Factor {
-  std::uint32_t prime;
-  std::uint64_t exponent;
-};
-
-/// Odd primes of n! dealt into `parts` shares of nearly equal weight (greedy, heaviest first),
-/// identically on every rank.
-std::vector<Factor> share_factors(std::uint64_t n, int part, int parts) {
-  const auto primes = primes_up_to(n);
-  std::vector<Factor> all;
-  all.reserve(primes.size());
-  for (std::size_t i = 1; i < primes.size(); ++i) all.push_back({primes[i], legendre_exponent(n, primes[i])});
-  auto weight = [](const Factor& f) { return static_cast<double>(f.exponent) * std::log2(static_cast<double>(f.prime)); };
-  std::vector<Factor> mine;
-  if (parts == 1) return all;
-  // Heaviest first (small primes with large exponents), then the many primes with small exponents.
-  std::vector<std::size_t> order(all.size());
-  std::iota(order.begin(), order.end(), 0);
-  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return weight(all[a]) > weight(all[b]); });
-  using Load = std::pair<double, int>;
-  std::priority_queue<Load, std::vector<Load>, std::greater<>> loads;
-  for (int p = 0; p < parts; ++p) loads.push({0.0, p});
-  for (const std::size_t i : order) {
-    auto [w, p] = loads.top();
-    loads.pop();
-    if (p == part) mine.push_back(all[i]);
-    loads.push({w + weight(all[i]), p});
+mpz_class balanced_product(std::vector<mpz_class> values) {
+  if (values.empty()) return 1;
+  auto larger = [](const mpz_class& a, const mpz_class& b) { return mpz_size(a.get_mpz_t()) > mpz_size(b.get_mpz_t()); };
+  std::make_heap(values.begin(), values.end(), larger);
+  while (values.size() > 1) {
+    std::pop_heap(values.begin(), values.end(), larger);
+    mpz_class a = std::move(values.back());
+    values.pop_back();
+    std::pop_heap(values.begin(), values.end(), larger);
+    mpz_mul(values.back().get_mpz_t(), values.back().get_mpz_t(), a.get_mpz_t());
+    std::push_heap(values.begin(), values.end(), larger);
   }
-  return mine;
+  return std::move(values.front());
 }
 
-}  // namespace
-
-mpz_class factorial_share(std::uint64_t n, int part, int parts) {
-  if (parts < 1 || part < 0 || part >= parts) throw UsageError("factorial_share: part must be in [0, parts)");
+FactorialParts::FactorialParts(std::uint64_t n) : two_exponent_(legendre_exponent(n, 2)) {
   if (n > std::numeric_limits<std::uint32_t>::max()) throw UsageError("factorial: n must be below 2^32");
-  const auto factors = share_factors(n, part, parts);
+  primes_ = primes_up_to(n);
+  if (!primes_.empty()) primes_.erase(primes_.begin());  // 2 is two_exponent_
+  exponents_.reserve(primes_.size());
+  for (const std::uint32_t p : primes_) exponents_.push_back(legendre_exponent(n, p));
+}
+
+mpz_class FactorialParts::high_root(int m) const {
+  if (m < 0 || m > 63) throw UsageError("FactorialParts::high_root: m must be in [0, 63]");
   std::uint64_t max_exponent = 0;
-  for (const auto& f : factors) max_exponent = std::max(max_exponent, f.exponent);
-  int top_bit = 0;
+  for (const auto e : exponents_) max_exponent = std::max(max_exponent, e >> m);
+  int top_bit = -1;
   while (top_bit < 63 && (max_exponent >> (top_bit + 1)) != 0) ++top_bit;
-  // ∏ p^e = ∏_k (∏_{bit k of e set} p)^(2^k): square-and-multiply from the top bit down.
+  // ∏ p^f = ∏_k (∏_{bit k of f set} p)^(2^k): square-and-multiply from the top bit down.
   mpz_class acc = 1;
   std::vector<std::uint32_t> group;
   for (int k = top_bit; k >= 0; --k) {
     if (acc != 1) mpz_mul(acc.get_mpz_t(), acc.get_mpz_t(), acc.get_mpz_t());
     group.clear();
-    for (const auto& f : factors)
-      if ((f.exponent >> k) & 1U) group.push_back(f.prime);
+    for (std::size_t i = 0; i < primes_.size(); ++i)
+      if (((exponents_[i] >> m) >> k) & 1U) group.push_back(primes_[i]);
     if (!group.empty()) {
       const mpz_class g = product_tree(group);
       mpz_mul(acc.get_mpz_t(), acc.get_mpz_t(), g.get_mpz_t());
     }
   }
   return acc;
+}
+
+mpz_class FactorialParts::low_term(int k) const {
+  if (k < 0 || k > 63) throw UsageError("FactorialParts::low_term: k must be in [0, 63]");
+  std::vector<std::uint32_t> group;
+  for (std::size_t i = 0; i < primes_.size(); ++i)
+    if ((exponents_[i] >> k) & 1U) group.push_back(primes_[i]);
+  if (group.empty()) return 1;
+  mpz_class g = product_tree(group);
+  for (int j = 0; j < k; ++j) mpz_mul(g.get_mpz_t(), g.get_mpz_t(), g.get_mpz_t());
+  return g;
+}
+
+mpz_class factorial(std::uint64_t n) {
+  const FactorialParts parts(n);
+  constexpr int m = kFactorialLowBits;
+  mpz_class value = parts.high_root(m);
+  for (int j = 0; j < m; ++j) mpz_mul(value.get_mpz_t(), value.get_mpz_t(), value.get_mpz_t());
+  std::vector<mpz_class> low;
+  for (int k = 0; k < m; ++k) low.push_back(parts.low_term(k));
+  const mpz_class l = balanced_product(std::move(low));
+  mpz_mul(value.get_mpz_t(), value.get_mpz_t(), l.get_mpz_t());
+  mpz_mul_2exp(value.get_mpz_t(), value.get_mpz_t(), parts.two_exponent());
+  return value;
 }
 
 mpz_class reference_factorial(std::uint64_t n) {
