@@ -1,7 +1,9 @@
 #include "factorial_list.hpp"
 
 #include <iomanip>
+#include <algorithm>
 #include <memory>
+#include <numeric>
 #include <sstream>
 
 #include "journal.hpp"
@@ -72,7 +74,12 @@ AppResult run_factorial_list(const Communicator& comm, const FactorialListOption
   run_pool(comm, [&](Pool& pool) {
     std::vector<FactorialJob> todo;
     std::vector<std::size_t> index;
-    for (std::size_t i = 0; i < o.list.size(); ++i) {
+    // Largest n first (the longest task first), so no big factorial starts last while the other
+    // ranks idle; results still print in the list's order.
+    std::vector<std::size_t> order(o.list.size());
+    std::iota(order.begin(), order.end(), std::size_t{0});
+    std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return o.list[a] > o.list[b]; });
+    for (const std::size_t i : order) {
       const auto id = static_cast<std::int64_t>(i);
       if (journal && journal->done().count(id)) {
         results[i] = from_json(journal->done().at(id));
