@@ -30,21 +30,4 @@ inline mpz_class recv_mpz(const Communicator& comm, int source, int tag) {
   return x;
 }
 
-/// Copies x from `root` to every rank (collective), along a binomial tree of point-to-point
-/// messages, so large values travel by the split path of send_bytes.
-inline void bcast_mpz(const Communicator& comm, int root, int tag, mpz_class& x) {
-  const int size = comm.size();
-  const int relative = (comm.rank() - root + size) % size;
-  int mask = 1;
-  while (mask < size) {
-    if (relative & mask) {
-      x = recv_mpz(comm, (comm.rank() - mask + size) % size, tag);
-      break;
-    }
-    mask <<= 1;
-  }
-  for (mask >>= 1; mask > 0; mask >>= 1)
-    if (relative + mask < size) send_mpz(comm, (comm.rank() + mask) % size, tag, x);
-}
-
 }  // namespace multirank::cli

@@ -13,6 +13,8 @@
 #include "bigint_transfer.hpp"
 #include "factorial_list.hpp"
 #include "journal.hpp"
+#include "multirank/collective/broadcast.hpp"
+#include "multirank/collective/gmp.hpp"
 #include "multirank/kernels/factorial.hpp"
 
 namespace multirank::cli {
@@ -62,7 +64,7 @@ mpz_class parallel_factorial(const Communicator& comm, std::uint64_t n) {
       send_mpz(comm, 1, kFactorialTag, kernels::balanced_product(std::move(terms)));
     }
   }
-  bcast_mpz(comm, 1, kFactorialTag, low);
+  broadcast(comm, low, 1);
 
   // H^(2^m) · L, one equal limb range of H^(2^m) per rank (with m = 5, squaring H takes rank 0
   // about as long as the low terms take the others on two ranks).
