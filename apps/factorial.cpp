@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <limits>
+#include <optional>
 #include <sstream>
 #include <vector>
 
@@ -45,18 +46,19 @@ mpz_class parallel_factorial(const Communicator& comm, std::uint64_t n) {
   const int size = comm.size();
   const int me = comm.rank();
   if (size == 1) return kernels::factorial(n);
-  const kernels::FactorialParts parts(n);
 
   // The low terms, dealt over ranks 1..low_ranks and multiplied together on rank 1.
   const int low_ranks = std::min(m, size - 1);
+  std::optional<kernels::FactorialParts> parts;  // the primes and exponents, where needed
+  if (me <= low_ranks) parts.emplace(n);
   mpz_class high;
   mpz_class low = 1;
   if (me == 0) {
-    high = parts.high_root(m);
+    high = parts->high_root(m);
     for (int j = 0; j < m; ++j) mpz_mul(high.get_mpz_t(), high.get_mpz_t(), high.get_mpz_t());
   } else if (me <= low_ranks) {
     std::vector<mpz_class> terms;
-    for (int k = me - 1; k < m; k += low_ranks) terms.push_back(parts.low_term(k));
+    for (int k = me - 1; k < m; k += low_ranks) terms.push_back(parts->low_term(k));
     if (me == 1) {
       for (int r = 2; r <= low_ranks; ++r) terms.push_back(recv_mpz(comm, r, kFactorialTag));
       low = kernels::balanced_product(std::move(terms));
@@ -94,7 +96,7 @@ mpz_class parallel_factorial(const Communicator& comm, std::uint64_t n) {
   add_limbs_at(out, total, own, 0);
   for (int r = 1; r < size; ++r) add_limbs_at(out, total, recv_mpz(comm, r, kFactorialTag), start[static_cast<std::size_t>(r)]);
   mpz_limbs_finish(value.get_mpz_t(), static_cast<mp_size_t>(total));
-  mpz_mul_2exp(value.get_mpz_t(), value.get_mpz_t(), parts.two_exponent());
+  mpz_mul_2exp(value.get_mpz_t(), value.get_mpz_t(), parts->two_exponent());
   return value;
 }
 
