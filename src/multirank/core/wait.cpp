@@ -10,7 +10,6 @@ void Backoff::pause() {
   using namespace std::chrono;
   constexpr auto spin_for = microseconds(20);
   constexpr auto yield_for = microseconds(200);
-  constexpr auto max_sleep = microseconds(1000);
   const auto now = steady_clock::now();
   if (!started_) {
     started_ = true;
@@ -29,8 +28,9 @@ void Backoff::pause() {
     sched_yield();
     return;
   }
+  sleep_ = std::min(sleep_, max_sleep_);
   std::this_thread::sleep_for(sleep_);
-  if (sleep_ < max_sleep) sleep_ = std::min(sleep_ * 2, max_sleep);
+  if (sleep_ < max_sleep_) sleep_ = std::min(sleep_ * 2, max_sleep_);
 }
 
 }  // namespace multirank

@@ -15,12 +15,15 @@ class Backoff {
   void pause();
   /// Starts over after progress was made.
   void reset() noexcept { polls_ = 0; started_ = false; }
+  /// Caps the sleeps (1 ms unless set), for a wait whose answer is due soon.
+  void set_max_sleep(std::chrono::microseconds max_sleep) noexcept { max_sleep_ = max_sleep; }
 
  private:
   unsigned polls_ = 0;
   bool started_ = false;
   std::chrono::steady_clock::time_point start_{};
   std::chrono::microseconds sleep_{10};
+  std::chrono::microseconds max_sleep_{1000};
 };
 
 /// Polls `done` with a Backoff until it returns true.

@@ -1,7 +1,5 @@
 // The coordinator thread on rank 0: keeps every other rank supplied with chunks and collects
 // their results. It is the only thread of the pool that calls MPI on rank 0.
-#include <sched.h>
-
 #include <chrono>
 #include <cstring>
 #include <deque>
@@ -16,9 +14,12 @@
 namespace multirank::detail {
 namespace {
 
-/// Paces the coordinator when nothing happened: spin ~20 µs, yield until ~200 µs, then sleep
-/// (10 µs doubling to 1 ms) on the wake condition, so new inputs from the caller wake it at once
-/// while remote results are noticed within a millisecond. A waiting coordinator uses no core.
+/// Paces the coordinator when nothing happened: spin ~20 µs, then sleep (10 µs doubling to 1 ms,
+/// to 200 µs while remote ranks owe results) on the wake condition, so new inputs from the
+/// caller wake it at once and remote results are noticed soon. A waiting coordinator uses no
+/// core. It never calls sched_yield: beside the local worker, which computes on the same core, a
+/// yield can hand that worker a whole scheduler tick (4 ms), during which the other ranks wait
+/// for their next chunks.
 class Pacer {
  public:
   void reset() noexcept { idle_ = false; }
@@ -37,13 +38,11 @@ class Pacer {
 #endif
       return;
     }
-    if (waited < microseconds(200)) {
-      sched_yield();
-      return;
-    }
     std::unique_lock<std::mutex> lock(core.mutex);
+    const auto cap = core.remote_work_in_flight_locked() ? microseconds(200) : microseconds(1000);
+    sleep_ = std::min(sleep_, cap);
     core.wake_cv.wait_for(lock, sleep_, [&] { return core.wake; });
-    sleep_ = std::min(sleep_ * 2, std::chrono::microseconds(1000));
+    sleep_ = std::min(sleep_ * 2, cap);
   }
 
  private:

@@ -167,6 +167,12 @@ bool PoolCore::wants_chunk_locked(int rank) const {
   return wants_another_chunk(f.chunks, f.seconds - busy, f.unknown, f.long_unsure);
 }
 
+bool PoolCore::remote_work_in_flight_locked() const {
+  for (std::size_t r = 1; r < flights_.size(); ++r)
+    if (flights_[r].chunks > 0) return true;
+  return false;
+}
+
 bool PoolCore::cut_chunk_locked(int rank, Cut& cut, std::size_t prefix) {
   if (terminated || (stopping && rank != 0)) return false;
   auto& mine = pinned_[static_cast<std::size_t>(rank)];

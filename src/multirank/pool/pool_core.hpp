@@ -197,6 +197,8 @@ class PoolCore {
   void complete_locked(std::uint64_t job_id, std::uint64_t seq, int rank, ChunkOutput&& out);
   /// Whether a remote rank should get one more chunk now. With `mutex` held.
   [[nodiscard]] bool wants_chunk_locked(int rank) const;
+  /// Whether a remote rank holds chunks whose results are still to come. With `mutex` held.
+  [[nodiscard]] bool remote_work_in_flight_locked() const;
   /// Wakes the coordinator and the local worker. With `mutex` held.
   void notify_work_locked();
 
