@@ -60,7 +60,7 @@ struct PoolBenchOptions {
   std::int64_t tiny = 100000;       // inputs of the chunksize-1 run
   std::int64_t tiny_auto = 1000000; // inputs of the auto run
   double cpu_ms = 25.0;             // duration of one equal CPU-bound task
-  int cpu_per_rank = 10;            // equal tasks per rank
+  int cpu_per_rank = 40;            // equal tasks per rank (a 1 s map: the last task's tail is ~1%)
   double uneven_scale = 0.5;        // sizes of the notes' eight tasks, scaled
   int reps = 3;
 };
