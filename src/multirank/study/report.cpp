@@ -56,7 +56,7 @@ Report build_report(const std::vector<StudyFile>& files) {
   }
   for (std::size_t i = 0; i < report.tables.size(); ++i) {
     ScalingTable& t = report.tables[i];
-    const ScalingMode mode = t.mode == "weak" ? ScalingMode::weak : ScalingMode::strong;
+    const ScalingMode mode = parse_scaling_mode(t.mode);
     if (!seconds[i].empty()) t.analysis = analyze_scaling(seconds[i], mode);
     t.analysis.mode = mode;
   }

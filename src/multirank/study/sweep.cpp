@@ -54,8 +54,6 @@ void run_sweep(const Communicator& world, const SweepOptions& o, RunRecord& reco
   if (o.done.empty()) record.samples.clear();  // on resume the earlier samples stay
   record.summary.clear();
   record.tasks.clear();
-  record.tasks_p = 0;
-  record.tasks_rep = -1;
   const int largest = *std::max_element(o.ranks.begin(), o.ranks.end());
 
   const auto total = static_cast<std::uint64_t>(o.ranks.size()) * static_cast<std::uint64_t>(o.reps + o.warmups);
@@ -88,8 +86,6 @@ void run_sweep(const Communicator& world, const SweepOptions& o, RunRecord& reco
         }
         if (p == largest && rep == o.reps - 1) {
           record.tasks = std::move(result.tasks);
-          record.tasks_p = p;
-          record.tasks_rep = rep;
         }
         progress.advance();
       }
