@@ -174,8 +174,9 @@ mr_study() {
   read -r -a study_args <<<"$STUDY_ARGS"
   mr_dry_run || mkdir -p "$(dirname "$OUTPUT")"
   mr_launch "$NTASKS"
-  mr_run "${LAUNCH[@]}" "$MULTIRANK_BIN" study "$APP" "${app_args[@]}" \
-    --ranks "$RANKS" --reps "$REPS" --mode "$mode" --output "$OUTPUT" "${study_args[@]}"
+  # study's own options go before the app's name: an app may have options of the same name
+  mr_run "${LAUNCH[@]}" "$MULTIRANK_BIN" study "${study_args[@]}" "$APP" "${app_args[@]}" \
+    --ranks "$RANKS" --reps "$REPS" --mode "$mode" --output "$OUTPUT"
   if [ "$REPORT" = 1 ]; then
     mr_report "${OUTPUT%.h5}-report" "$OUTPUT"
   fi
