@@ -4,7 +4,7 @@
 #include <optional>
 
 #include "app.hpp"
-#include "multirank/core/wait.hpp"
+#include "multirank/collective/reduce.hpp"
 #include "multirank/study/run_record.hpp"
 #include "multirank/study/study_file.hpp"
 #include "multirank/trace/concurrency_profile.hpp"
@@ -17,17 +17,7 @@ std::vector<App>& apps() {
   return all;
 }
 
-double max_over_ranks(const Communicator& comm, double seconds) {
-  double out = seconds;
-  MPI_Request req = MPI_REQUEST_NULL;
-  check_mpi(MPI_Iallreduce(&seconds, &out, 1, MPI_DOUBLE, MPI_MAX, comm.native(), &req), "MPI_Iallreduce");
-  wait_until([&] {
-    int flag = 0;
-    check_mpi(MPI_Test(&req, &flag, MPI_STATUS_IGNORE), "MPI_Test");
-    return flag != 0;
-  });
-  return out;
-}
+double max_over_ranks(const Communicator& comm, double seconds) { return allreduce(comm, seconds, maximum<>{}); }
 
 namespace {
 

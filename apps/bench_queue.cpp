@@ -10,7 +10,6 @@
 //   queue_backlog_items      the most items held at once (sum of every rank's peak), against the
 //     capacity in items.
 #include <mpi.h>
-#include <sys/resource.h>
 
 #include <algorithm>
 #include <chrono>
@@ -25,8 +24,10 @@
 
 #include "bench.hpp"
 #include "multirank/channel/queue.hpp"
+#include "multirank/collective/gather.hpp"
+#include "multirank/collective/reduce.hpp"
+#include "multirank/core/process_info.hpp"
 #include "multirank/core/error.hpp"
-#include "multirank/core/wait.hpp"
 
 namespace multirank::cli::bench {
 namespace {
@@ -49,24 +50,7 @@ constexpr int kPlainTag = 1;
 constexpr std::size_t kRssItemBytes = 64 * 1024;
 constexpr std::size_t kRssCapacity = 64;
 
-template <class T>
-T allreduce(const Communicator& comm, T value, MPI_Datatype type, MPI_Op op) {
-  T out{};
-  MPI_Request request = MPI_REQUEST_NULL;
-  check_mpi(MPI_Iallreduce(&value, &out, 1, type, op, comm.native(), &request), "MPI_Iallreduce");
-  wait_until([&request] {
-    int flag = 0;
-    check_mpi(MPI_Test(&request, &flag, MPI_STATUS_IGNORE), "MPI_Test");
-    return flag != 0;
-  });
-  return out;
-}
-
-double peak_rss_mib() {
-  rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
-  return static_cast<double>(usage.ru_maxrss) / 1024.0;  // KiB on Linux
-}
+double peak_rss_mib() { return static_cast<double>(peak_rss_bytes()) / (1024.0 * 1024.0); }
 
 // How many of `total` items participant `index` of `count` handles.
 long share_of(long total, int count, int index) { return total / count + (index < total % count ? 1 : 0); }
@@ -105,11 +89,11 @@ double stream_ours(const Communicator& world, const Case& c, long items, const Q
     while (queue.get()) ++got;
     elapsed = MPI_Wtime() - t0;
   }
-  const long total = allreduce(world, got, MPI_LONG, MPI_SUM);
+  const long total = allreduce(world, got, std::plus<>{});
   if (total != items)
     throw std::runtime_error("bench queue: " + std::to_string(total) + " of " + std::to_string(items) +
                              " items arrived");
-  return static_cast<double>(items) / allreduce(world, elapsed, MPI_DOUBLE, MPI_MAX);
+  return static_cast<double>(items) / allreduce(world, elapsed, maximum<>{});
 }
 
 // Items/s of the plain stream: one MPI_Send per item, blocking MPI_Recv on the consumers.
@@ -135,7 +119,7 @@ double stream_plain(const Communicator& world, MPI_Comm plain, const Case& c, lo
     for (long i = 0; i < mine; ++i) MPI_Recv(&item, sizeof item, MPI_BYTE, MPI_ANY_SOURCE, kPlainTag, plain, MPI_STATUS_IGNORE);
     elapsed = MPI_Wtime() - t0;
   }
-  return static_cast<double>(items) / allreduce(world, elapsed, MPI_DOUBLE, MPI_MAX);
+  return static_cast<double>(items) / allreduce(world, elapsed, maximum<>{});
 }
 
 // A producer (rank 0) about 10x faster than its consumer (rank 1); returns every rank's growth
@@ -159,19 +143,11 @@ std::vector<Measurement> rss_run(const Communicator& world, long items) {
   const double growth = peak_rss_mib() - before;
   const double bound = static_cast<double>(kRssCapacity * kRssItemBytes) / (1024.0 * 1024.0);
   const auto peak_items = static_cast<long>(queue.counters().peak_buffered);
-  const long backlog = allreduce(world, peak_items, MPI_LONG, MPI_SUM);
-  std::vector<double> growths(static_cast<std::size_t>(world.size()));
-  MPI_Request request = MPI_REQUEST_NULL;
-  check_mpi(MPI_Igather(&growth, 1, MPI_DOUBLE, growths.data(), 1, MPI_DOUBLE, 0, world.native(), &request),
-            "MPI_Igather");
-  wait_until([&request] {
-    int flag = 0;
-    check_mpi(MPI_Test(&request, &flag, MPI_STATUS_IGNORE), "MPI_Test");
-    return flag != 0;
-  });
+  const long backlog = allreduce(world, peak_items, std::plus<>{});
+  const std::vector<double> growths = gather(world, growth, 0);  // empty except on rank 0
   std::vector<Measurement> out;
-  for (int r = 0; r < world.size(); ++r)
-    out.push_back({"queue_peak_rss_rank" + std::to_string(r), "MiB", growths[static_cast<std::size_t>(r)], bound});
+  for (std::size_t r = 0; r < growths.size(); ++r)
+    out.push_back({"queue_peak_rss_rank" + std::to_string(r), "MiB", growths[r], bound});
   out.push_back({"queue_backlog_items", "items", static_cast<double>(backlog), static_cast<double>(kRssCapacity)});
   return out;
 }

@@ -1,11 +1,7 @@
 // `multirank bench wordcount`: the word-count pipeline at 2 ranks against itself at 1 rank, against
 // `tr | sort | uniq -c`, and its peak memory per rank.
-#include <sys/resource.h>
 #include <unistd.h>
 
-#include <boost/mpi/collectives/broadcast.hpp>
-#include <boost/mpi/collectives/gather.hpp>
-#include <boost/serialization/string.hpp>
 
 #include <algorithm>
 #include <chrono>
@@ -20,7 +16,10 @@
 #include <vector>
 
 #include "bench.hpp"
+#include "multirank/collective/broadcast.hpp"
+#include "multirank/collective/gather.hpp"
 #include "multirank/core/error.hpp"
+#include "multirank/core/process_info.hpp"
 #include "multirank/pipeline/word_count.hpp"
 
 namespace multirank::cli::bench {
@@ -95,11 +94,7 @@ void generate_text(const std::string& path, std::uint64_t bytes) {
 }
 
 /// Peak resident set of this process so far, MiB.
-double peak_rss_mib() {
-  rusage u{};
-  getrusage(RUSAGE_SELF, &u);
-  return static_cast<double>(u.ru_maxrss) / 1024.0;  // kilobytes on Linux
-}
+double peak_rss_mib() { return static_cast<double>(peak_rss_bytes()) / (1024.0 * 1024.0); }
 
 /// Current resident set, MiB.
 double current_rss_mib() {
@@ -145,7 +140,7 @@ Runner setup(CLI::App& app) {
       generate_text(path, static_cast<std::uint64_t>(args->size_mb * 1e6));
       std::fprintf(info, "generated %s (%.0f MB) in %.1f s\n", path.c_str(), args->size_mb, seconds_since(t0));
     }
-    boost::mpi::broadcast(world.boost(), path, 0);
+    broadcast(world, path, 0);
     // The generated file goes away however the run ends.
     const std::shared_ptr<void> cleanup(nullptr, [&](void*) {
       if (generated && !args->keep && world.rank() == 0) {
@@ -189,8 +184,7 @@ Runner setup(CLI::App& app) {
     }
     world.barrier();
 
-    std::vector<double> growth;
-    boost::mpi::gather(world.boost(), rss_peak - rss_before, growth, 0);
+    const std::vector<double> growth = gather(world, rss_peak - rss_before, 0);
     std::vector<Measurement> ms;
     if (world.rank() == 0) {
       const double mb = static_cast<double>(bytes) / 1e6;

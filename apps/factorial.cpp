@@ -1,8 +1,6 @@
 // `multirank factorial`: factorials of large numbers with GMP.
 //   --n N          one huge n!, computed by all ranks together
 //   --list a,b,... many factorials, one task each, over a Pool (see factorial_list.cpp)
-#include <sys/resource.h>
-
 #include <algorithm>
 #include <cstdio>
 #include <limits>
@@ -16,19 +14,14 @@
 #include "journal.hpp"
 #include "multirank/collective/broadcast.hpp"
 #include "multirank/collective/gmp.hpp"
+#include "multirank/collective/reduce.hpp"
+#include "multirank/core/process_info.hpp"
 #include "multirank/kernels/factorial.hpp"
 
 namespace multirank::cli {
 namespace {
 
 constexpr int kFactorialTag = 21;
-
-/// Peak resident memory of this process, in bytes.
-std::uint64_t peak_rss_bytes() {
-  rusage u{};
-  getrusage(RUSAGE_SELF, &u);
-  return static_cast<std::uint64_t>(u.ru_maxrss) * 1024U;
-}
 
 /// Adds q · 2^(64·offset) into the `total` limbs at r (the sum must fit).
 void add_limbs_at(mp_limb_t* r, std::size_t total, const mpz_class& q, std::size_t offset) {
@@ -175,9 +168,7 @@ class Factorial final : public AppInstance {
     const double t0 = MPI_Wtime();
     const mpz_class value = parallel_factorial(comm, o_.n);
     const double seconds = max_over_ranks(comm, MPI_Wtime() - t0);
-    std::uint64_t rss = peak_rss_bytes();
-    std::uint64_t max_rss = rss;
-    check_mpi(MPI_Reduce(&rss, &max_rss, 1, MPI_UINT64_T, MPI_MAX, 0, comm.native()), "MPI_Reduce");
+    const std::uint64_t max_rss = reduce(comm, peak_rss_bytes(), maximum<>{});
     AppResult out;
     out.seconds = seconds;
     if (comm.rank() != 0) return out;

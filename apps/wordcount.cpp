@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "multirank/collective/reduce.hpp"
 #include "multirank/core/error.hpp"
 #include "multirank/pipeline/word_count.hpp"
 #include "registry.hpp"
@@ -111,9 +112,7 @@ Action setup(CLI::App& app) {
     } catch (const std::exception& e) {
       failure = e.what();
     }
-    int failed = failure.empty() ? 0 : 1;
-    int any_failed = 0;
-    check_mpi(MPI_Allreduce(&failed, &any_failed, 1, MPI_INT, MPI_MAX, world.native()), "MPI_Allreduce");
+    const bool any_failed = allreduce(world, failure.empty() ? 0 : 1, maximum<>{}) != 0;
     if (any_failed) {
       if (world.rank() == 0)
         std::fprintf(stderr, "multirank wordcount: error: %s\n",

@@ -1,6 +1,7 @@
 #include "multirank/core/process_info.hpp"
 
 #include <mpi.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <climits>
@@ -14,6 +15,12 @@ std::string host_name() {
 }
 
 long process_id() { return static_cast<long>(::getpid()); }
+
+std::uint64_t peak_rss_bytes() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return static_cast<std::uint64_t>(usage.ru_maxrss) * 1024U;  // KiB on Linux
+}
 
 int world_rank() {
   int initialized = 0;

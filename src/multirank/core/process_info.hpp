@@ -1,6 +1,7 @@
 #pragma once
-/// \file Where this rank runs: host name and process id.
+/// \file Where this rank runs (host name, process id) and the memory it has used.
 
+#include <cstdint>
 #include <string>
 
 namespace multirank {
@@ -11,5 +12,7 @@ std::string host_name();
 long process_id();
 /// This rank in MPI_COMM_WORLD, or -1 before MPI is up.
 int world_rank();
+/// The most resident memory this process has used so far, in bytes (getrusage's ru_maxrss).
+std::uint64_t peak_rss_bytes();
 
 }  // namespace multirank
