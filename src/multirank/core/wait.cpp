@@ -10,13 +10,13 @@ void Backoff::pause() {
   using namespace std::chrono;
   constexpr auto spin_for = microseconds(20);
   constexpr auto yield_for = microseconds(200);
+  constexpr auto max_sleep = microseconds(1000);
   const auto now = steady_clock::now();
   if (!started_) {
     started_ = true;
     start_ = now;
     sleep_ = microseconds(10);
   }
-  ++polls_;
   const auto waited = now - start_;
   if (waited < spin_for) {
 #if defined(__x86_64__) || defined(__i386__)
@@ -28,9 +28,10 @@ void Backoff::pause() {
     sched_yield();
     return;
   }
-  sleep_ = std::min(sleep_, max_sleep_);
+  const auto cap = waited < early_window_ ? early_cap_ : max_sleep;
+  sleep_ = std::min(sleep_, cap);
   std::this_thread::sleep_for(sleep_);
-  if (sleep_ < max_sleep_) sleep_ = std::min(sleep_ * 2, max_sleep_);
+  sleep_ = std::min(sleep_ * 2, cap);
 }
 
 }  // namespace multirank

@@ -14,16 +14,20 @@ class Backoff {
   /// Called once per unsuccessful poll.
   void pause();
   /// Starts over after progress was made.
-  void reset() noexcept { polls_ = 0; started_ = false; }
-  /// Caps the sleeps (1 ms unless set), for a wait whose answer is due soon.
-  void set_max_sleep(std::chrono::microseconds max_sleep) noexcept { max_sleep_ = max_sleep; }
+  void reset() noexcept { started_ = false; }
+  /// For waits whose answer usually comes soon: during the first `window` of each wait, sleeps
+  /// last at most `cap` (afterwards up to 1 ms as usual).
+  void cap_early_sleeps(std::chrono::microseconds cap, std::chrono::microseconds window) noexcept {
+    early_cap_ = cap;
+    early_window_ = window;
+  }
 
  private:
-  unsigned polls_ = 0;
   bool started_ = false;
   std::chrono::steady_clock::time_point start_{};
   std::chrono::microseconds sleep_{10};
-  std::chrono::microseconds max_sleep_{1000};
+  std::chrono::microseconds early_cap_{1000};
+  std::chrono::microseconds early_window_{0};
 };
 
 /// Polls `done` with a Backoff until it returns true.

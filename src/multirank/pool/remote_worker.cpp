@@ -10,17 +10,15 @@
 #include "multirank/pool/protocol.hpp"
 
 namespace multirank::detail {
-namespace {
-/// How long after sending a result a worker expects the coordinator's next chunk.
-constexpr std::chrono::milliseconds kAnswerDue{5};
-}  // namespace
 
 void serve(const Communicator& comm, const SyncClock& clock) {
   std::deque<std::string> queue;  // chunks received ahead of time (the coordinator prefetches)
   std::deque<Request> sends;
   bool stop = false;
   Backoff backoff;
-  auto replied = std::chrono::steady_clock::time_point{};
+  // After a result the coordinator answers within a few hundred microseconds: look often for a
+  // while, so the next chunk does not wait for a millisecond's sleep to end.
+  backoff.cap_early_sleeps(std::chrono::microseconds(100), std::chrono::milliseconds(5));
   for (;;) {
     while (const auto st = comm.iprobe(0, MPI_ANY_TAG)) {
       std::string message;
@@ -39,14 +37,9 @@ void serve(const Communicator& comm, const SyncClock& clock) {
       queue.pop_front();
       sends.push_back(comm.isend_bytes(0, kResultTag, reply->data(), reply->size(), reply));
       backoff.reset();
-      replied = std::chrono::steady_clock::now();
     } else if (stop) {
       break;
     } else {
-      // The coordinator answers a result within a few hundred microseconds: look often for
-      // that long, so the next chunk does not wait for a millisecond's sleep to end.
-      const bool answer_due = std::chrono::steady_clock::now() - replied < kAnswerDue;
-      backoff.set_max_sleep(answer_due ? std::chrono::microseconds(100) : std::chrono::microseconds(1000));
       backoff.pause();
     }
     while (!sends.empty() && sends.front().test()) sends.pop_front();
