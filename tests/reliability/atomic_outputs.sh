@@ -62,7 +62,8 @@ done
 write 2 base.h5 append none none second
 expect "a good append adds a run" bash -c "[ $rc -eq 0 ] && ! cmp -s base.h5 append-closed.h5"
 expect "the appended file reads as a study file with two runs" \
-  bash -c 'timeout 60 "$MPIEXEC" -n 1 "$MULTIRANK_BIN" report base.h5 --format json | grep -q "second"'
+  bash -c 'timeout 60 "$MPIEXEC" -n 1 "$MULTIRANK_BIN" report base.h5 --format json | grep -q "second" &&
+           [ "$(h5dump -n base.h5 | grep -cE "group +/run_[0-9]{4}$")" -eq 2 ]'
 
 # --- wordcount TSV ----------------------------------------------------------------------------
 python3 - <<'PY'

@@ -45,7 +45,7 @@ with h5py.File("foreign.h5", "w") as f:
     f.attrs["creator"] = "not multirank"
 PY
 fi
-expect "h5py made the wrong-version and foreign HDF5 files" [ -s wrong_version.h5 ] && [ -s foreign.h5 ]
+expect "h5py made the wrong-version and foreign HDF5 files" bash -c '[ -s wrong_version.h5 ] && [ -s foreign.h5 ]'
 timeout 60 "$MPIEXEC" -n 1 "$MULTIRANK_BIN" factorial --list 5,6 --journal jf.jsonl >/dev/null 2>&1
 expect "a journal of another run is made" [ -s jf.jsonl ]
 rm -f -- .*.tmp-* *.tmp.* 2>/dev/null

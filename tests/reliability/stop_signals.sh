@@ -28,15 +28,14 @@ for case in "TERM 3" "INT 3" "TERM 2" "INT 4" "RANKS 3"; do
   if [ "$sig" = RANKS ]; then
     for r in $(seq 0 $((n - 1))); do kill -TERM "$(rank_pid "$job_pid" "$r")"; done
     sig=TERM
-    sleep 0.3
-    early=$(journal_tasks "$journal")
   else
     kill -"$sig" "$job_pid"
   fi
   wait_job 30
   if [ "$case" = "RANKS $n" ]; then
-    expect "SIGTERM to the ranks: no task is journaled after the stop (dispatching stopped)" \
-      [ "$(journal_tasks "$journal")" -eq "$early" ]
+    # Unstopped, the pool would finish the 400 tasks within the 5 s the job is given.
+    expect "SIGTERM to the ranks: dispatching stopped (the list was not finished)" \
+      [ "$(journal_tasks "$journal")" -lt 400 ]
   fi
   err=$(cat "$work/$sig$n.err"); out=$(cat "$work/$sig$n.out")
   echo "$case: exit $rc after ${took_ms} ms, $(journal_tasks "$journal") task(s) journaled"
