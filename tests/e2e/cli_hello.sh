@@ -10,7 +10,7 @@ for n in 1 2 3 4; do
     python3 -c "import json,sys; d=json.loads(sys.argv[1]); assert d['ranks']==$n and sorted(p['rank'] for p in d['processes'])==list(range($n)) and all(p['pid']>0 for p in d['processes'])" "$out"
 done
 
-out=$(timeout 30 "$MULTIRANK_BIN" hello); rc=$?
+out=$(timeout -k 5 30 "$MULTIRANK_BIN" hello); rc=$?
 expect "hello runs without mpirun (singleton)" [ "$rc" -eq 0 ]
 expect "the singleton table has one row" [ "$(echo "$out" | tail -n +2 | wc -l)" -eq 1 ]
 

@@ -13,7 +13,7 @@ rc=$?; expect "the downstream project configures against the installed package" 
 cmake --build "$work/build" -j2 >"$work/build.log" 2>&1
 rc=$?; expect "the downstream project builds" [ "$rc" -eq 0 ]
 [ "$rc" -eq 0 ] || tail -30 "$work/build.log"
-out=$(timeout 60 "$MPIEXEC" -n 3 --oversubscribe "$work/build/downstream_ring" 2>&1); rc=$?
+out=$(timeout -k 5 60 "$MPIEXEC" -n 3 --oversubscribe "$work/build/downstream_ring" 2>&1); rc=$?
 expect "the downstream program runs on 3 ranks" [ "$rc" -eq 0 ]
 expect "it passed a token around the ring" grep -q "token after ring: 3" <<<"$out"
 finish

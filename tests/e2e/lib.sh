@@ -7,7 +7,7 @@ failures=0
 run_np() {
   local n=$1; shift
   local errfile; errfile=$(mktemp)
-  out=$(timeout "${RUN_TIMEOUT:-60}" "$MPIEXEC" -n "$n" --oversubscribe "$MULTIRANK_BIN" "$@" 2>"$errfile")
+  out=$(timeout -k 5 "${RUN_TIMEOUT:-60}" "$MPIEXEC" -n "$n" --oversubscribe "$MULTIRANK_BIN" "$@" 2>"$errfile")
   rc=$?
   err=$(cat "$errfile"); rm -f "$errfile"
 }

@@ -26,7 +26,7 @@ sb = b["samples"][()]
 assert sorted(set(int(p) for p in sb["p"])) == [1, 3] and len(sb) == 4
 assert len(b["tasks"][()]) == 3, len(b["tasks"][()])    # weak scaling makes the 3 tasks larger
 PY
-out=$(timeout 60 "$MULTIRANK_BIN" report "$work/s.h5" --format json --plots "$work/plots" 2>&1); rc=$?
+out=$(timeout -k 5 60 "$MULTIRANK_BIN" report "$work/s.h5" --format json --plots "$work/plots" 2>&1); rc=$?
 expect "report over the study exits 0" [ "$rc" -eq 0 ]
 expect "report shows both tables" $py -c "import json,sys; d=json.loads(sys.argv[1]); assert len(d['tables'])==2, d.keys()" "$out"
 expect "report drew PNG plots" bash -c "ls $work/plots/*.png >/dev/null 2>&1"

@@ -53,7 +53,7 @@ four="${hosts_subnet}.1:2,${hosts_subnet}.2:1,${hosts_subnet}.3:1"
 # run_hosts HOSTS N ARGS... : the CLI on N ranks spread over HOSTS, launched from host 1.
 run_hosts() {
   local spec=$1 n=$2; shift 2
-  out=$(hosts_exec 1 timeout "${RUN_TIMEOUT:-45}" "$MPIEXEC" -n "$n" --host "$spec" \
+  out=$(hosts_exec 1 timeout -k 5 "${RUN_TIMEOUT:-45}" "$MPIEXEC" -n "$n" --host "$spec" \
         --mca plm_rsh_agent "$dir/agent" --mca btl tcp,self --mca btl_tcp_if_include "$subnet" \
         --mca oob_tcp_if_include "$subnet" "$MULTIRANK_BIN" "$@" 2>"$dir/err")
   rc=$?

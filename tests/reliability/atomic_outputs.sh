@@ -16,11 +16,11 @@ work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
 cd "$work" || exit 1
 
 write() {  # write N ARGS... : runs the writer on N ranks; sets $rc, $err
-  timeout 60 "$MPIEXEC" -n "$1" --oversubscribe "$writer" "${@:2}" >/dev/null 2>"$work/w.err"; rc=$?
+  timeout -k 5 60 "$MPIEXEC" -n "$1" --oversubscribe "$writer" "${@:2}" >/dev/null 2>"$work/w.err"; rc=$?
   err=$(cat "$work/w.err")
 }
 temps() { find . -maxdepth 1 -name "*tmp*" | wc -l; }
-reads_as_study() { timeout 60 "$MPIEXEC" -n 1 "$MULTIRANK_BIN" report "$1" >/dev/null 2>&1; }
+reads_as_study() { timeout -k 5 60 "$MPIEXEC" -n 1 "$MULTIRANK_BIN" report "$1" >/dev/null 2>&1; }
 
 write 2 base.h5 create none none base
 expect "a complete study file is written" bash -c "[ $rc -eq 0 ] && [ -s base.h5 ]"
@@ -62,7 +62,7 @@ done
 write 2 base.h5 append none none second
 expect "a good append adds a run" bash -c "[ $rc -eq 0 ] && ! cmp -s base.h5 append-closed.h5"
 expect "the appended file reads as a study file with two runs" \
-  bash -c 'timeout 60 "$MPIEXEC" -n 1 "$MULTIRANK_BIN" report base.h5 --format json | grep -q "second" &&
+  bash -c 'timeout -k 5 60 "$MPIEXEC" -n 1 "$MULTIRANK_BIN" report base.h5 --format json | grep -q "second" &&
            [ "$(h5dump -n base.h5 | grep -cE "group +/run_[0-9]{4}$")" -eq 2 ]'
 
 # --- wordcount TSV ----------------------------------------------------------------------------

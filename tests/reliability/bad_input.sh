@@ -30,7 +30,7 @@ mkdir dir
 mkfifo fifo
 printf 'word\tcount\n' >existing.tsv
 echo "some notes, not HDF5" >notes.txt
-timeout 60 "$MPIEXEC" -n 1 "$MULTIRANK_BIN" rangesum --n 1000 --output real.h5 >/dev/null 2>&1
+timeout -k 5 60 "$MPIEXEC" -n 1 "$MULTIRANK_BIN" rangesum --n 1000 --output real.h5 >/dev/null 2>&1
 expect "a real study file is written for the report cases" [ -s real.h5 ]
 cp real.h5 existing.h5
 head -c $(( $(stat -c %s real.h5) / 2 )) real.h5 >truncated.h5
@@ -46,7 +46,7 @@ with h5py.File("foreign.h5", "w") as f:
 PY
 fi
 expect "h5py made the wrong-version and foreign HDF5 files" bash -c '[ -s wrong_version.h5 ] && [ -s foreign.h5 ]'
-timeout 60 "$MPIEXEC" -n 1 "$MULTIRANK_BIN" factorial --list 5,6 --journal jf.jsonl >/dev/null 2>&1
+timeout -k 5 60 "$MPIEXEC" -n 1 "$MULTIRANK_BIN" factorial --list 5,6 --journal jf.jsonl >/dev/null 2>&1
 expect "a journal of another run is made" [ -s jf.jsonl ]
 rm -f -- .*.tmp-* *.tmp.* 2>/dev/null
 if [ "$(id -u)" -ne 0 ]; then printf 'secret\n' >unreadable.txt; chmod 000 unreadable.txt; fi

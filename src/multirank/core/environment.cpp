@@ -10,6 +10,7 @@
 
 #include "multirank/core/process_info.hpp"
 #include "multirank/core/signals.hpp"
+#include "multirank/core/wait.hpp"
 
 namespace multirank {
 namespace {
@@ -60,6 +61,20 @@ std::terminate_handler previous_terminate = nullptr;
   std::abort();
 }
 
+/// Waits, sleeping, until every rank has come to finalize. A rank that fails on the way calls
+/// MPI_Abort while the others wait here rather than inside MPI_Finalize: when an abort meets
+/// ranks that are finalizing, Open MPI 4.1's mpirun (with PMIx 4.2) can deadlock in its own
+/// shutdown after every rank has ended (about one job in forty on a loaded machine).
+void wait_for_every_rank() {
+  MPI_Request request = MPI_REQUEST_NULL;
+  if (MPI_Ibarrier(MPI_COMM_WORLD, &request) != MPI_SUCCESS) return;
+  int done = 0;
+  wait_until([&] {
+    MPI_Test(&request, &done, MPI_STATUS_IGNORE);
+    return done != 0;
+  });
+}
+
 }  // namespace
 
 Environment::Environment(int& argc, char**& argv, ThreadLevel required) {
@@ -82,6 +97,7 @@ Environment::Environment(int& argc, char**& argv, ThreadLevel required) {
 Environment::~Environment() {
   if (!owns_) return;
   if (std::uncaught_exceptions() > 0) abort(1, current_exception_message());
+  wait_for_every_rank();
   std::set_terminate(previous_terminate);
   MPI_Finalize();
 }

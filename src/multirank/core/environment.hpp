@@ -18,8 +18,9 @@ class Environment {
   Environment(int& argc, char**& argv, ThreadLevel required = ThreadLevel::multiple);
   Environment(const Environment&) = delete;
   Environment& operator=(const Environment&) = delete;
-  /// Finalises MPI; if an exception is propagating, aborts the job instead (a rank that
-  /// finalises while others wait for it would hang them).
+  /// Finalises MPI once every rank has come this far (waiting without spinning); if an exception
+  /// is propagating, aborts the job instead (a rank that finalises while others wait for it would
+  /// hang them).
   ~Environment();
 
   /// The thread level MPI provided.
