@@ -6,10 +6,17 @@
 //   cpu_equal_speedup equal CPU-bound tasks: sequential time / pool time, vs P (ratio = efficiency)
 //   cpu_equal_busy_fraction  time the ranks spent in tasks / (P x the map's time), from the
 //                     pool's own records: the scheduling overhead, insensitive to other load
+//   cpu_equal_static_split_speedup  the same tasks split evenly in advance, no pool and no
+//                     messages: the speedup the cores themselves give, vs P
+//   cpu_equal_vs_static_split  the pool's speedup vs that static split's (ratio = the pool's share
+//                     of any shortfall)
 //   uneven_makespan   the notes' eight uneven tasks via submit/as_completed, vs max(longest, total/P)
 //                     from the same repetition's sequential times (the repetition with the
 //                     median ratio); _vs_own_tasks: the bound from the task times of that
 //                     run in the pool (records), insensitive to other load
+//   uneven_oracle_split_makespan  the same tasks split in advance by an exact search over the
+//                     sequential times (an oracle no pool has), run without the pool, vs that bound
+//   uneven_makespan_vs_oracle_split  the pool's makespan vs the oracle's, same repetition
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -23,6 +30,7 @@
 #include <vector>
 
 #include "bench.hpp"
+#include "multirank/collective/broadcast.hpp"
 #include "multirank/core/error.hpp"
 #include "multirank/pool/pool.hpp"
 
@@ -53,6 +61,35 @@ double uneven(std::int64_t size, int complexity) {
     acc += static_cast<double>(s) * 1e-4;
   }
   return acc;
+}
+
+/// The assignment of tasks to `ranks` with the smallest makespan for these task times (an exact
+/// search: tasks longest first, each to a rank already used or to the first unused one).
+std::vector<int> best_split(const std::vector<double>& times, int ranks) {
+  std::vector<std::size_t> order(times.size());
+  std::iota(order.begin(), order.end(), std::size_t{0});
+  std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return times[a] > times[b]; });
+  std::vector<double> load(static_cast<std::size_t>(ranks), 0.0);
+  std::vector<int> owner(times.size(), 0);
+  std::vector<int> best = owner;
+  double best_makespan = std::numeric_limits<double>::infinity();
+  auto place = [&](auto& self, std::size_t k, int used, double makespan) -> void {
+    if (makespan >= best_makespan) return;
+    if (k == order.size()) {
+      best_makespan = makespan;
+      best = owner;
+      return;
+    }
+    for (int r = 0; r < std::min(used + 1, ranks); ++r) {
+      auto& l = load[static_cast<std::size_t>(r)];
+      l += times[order[k]];
+      owner[order[k]] = r;
+      self(self, k + 1, std::max(used, r + 1), std::max(makespan, l));
+      l -= times[order[k]];
+    }
+  };
+  place(place, 0, 0, 0.0);
+  return best;
 }
 
 using Clock = std::chrono::steady_clock;
@@ -213,8 +250,10 @@ std::vector<Measurement> run(const Communicator& world, const PoolBenchOptions& 
   std::int64_t iterations = 0;
   if (world.rank() == 0) iterations = calibrate(o.cpu_ms);
   const int n_cpu = o.cpu_per_rank * p;
+  broadcast(world, iterations, 0);
   double seq = std::numeric_limits<double>::infinity();
   double par = std::numeric_limits<double>::infinity();
+  double split = std::numeric_limits<double>::infinity();
   double busy_fraction = 0.0;
   for (int r = 0; r < o.reps; ++r) {
     if (world.rank() == 0) {
@@ -224,7 +263,16 @@ std::vector<Measurement> run(const Communicator& world, const PoolBenchOptions& 
       seq = std::min(seq, since(t0));
       if (sink == 42.0) std::puts("");  // keep the work
     }
+    // The same tasks split in advance, each rank its share, no messages: what the cores give.
     world.barrier();
+    {
+      const auto t0 = Clock::now();
+      double sink = 0.0;
+      for (int i = 0; i < o.cpu_per_rank; ++i) sink += burn(iterations);
+      if (sink == 42.0) std::puts("");
+      world.barrier();
+      split = std::min(split, since(t0));
+    }
     run_pool(world, [&](Pool& pool) {
       const std::vector<std::int64_t> work(static_cast<std::size_t>(n_cpu), iterations);
       const auto t0 = Clock::now();
@@ -238,6 +286,9 @@ std::vector<Measurement> run(const Communicator& world, const PoolBenchOptions& 
   }
   out.push_back({"cpu_equal_speedup", "x", world.rank() == 0 ? seq / par : 0.0, static_cast<double>(p)});
   out.push_back({"cpu_equal_busy_fraction", "1", busy_fraction, 1.0});
+  out.push_back({"cpu_equal_static_split_speedup", "x", world.rank() == 0 ? seq / split : 0.0, static_cast<double>(p)});
+  out.push_back({"cpu_equal_vs_static_split", "x", world.rank() == 0 ? seq / par : 0.0,
+                 world.rank() == 0 ? seq / split : 0.0});
 
   // The notes' eight uneven tasks, submitted one by one and collected as they complete. Each
   // repetition times the tasks sequentially and then runs them in the pool, back to back, so its
@@ -254,24 +305,37 @@ std::vector<Measurement> run(const Communicator& world, const PoolBenchOptions& 
     double makespan = 0.0;
     double bound = 0.0;      // from this repetition's sequential times
     double own_bound = 0.0;  // from the tasks' run times in the pool
+    double oracle = 0.0;     // the best split for those times, run without the pool
   };
   std::vector<UnevenRun> runs;
   for (int r = 0; r < o.reps; ++r) {
     UnevenRun run;
+    std::vector<int> owner(tasks.size(), 0);
     if (world.rank() == 0) {
-      double longest = 0.0;
-      double total = 0.0;
+      std::vector<double> times;
       for (const auto& [size, complexity] : tasks) {
         const auto t0 = Clock::now();
         volatile double sink = uneven(size, complexity);
         (void)sink;
-        const double t = since(t0);
-        longest = std::max(longest, t);
-        total += t;
+        times.push_back(since(t0));
       }
-      run.bound = std::max(longest, total / p);
+      const double total = std::accumulate(times.begin(), times.end(), 0.0);
+      run.bound = std::max(*std::max_element(times.begin(), times.end()), total / p);
+      owner = best_split(times, p);
     }
+    // The oracle: each rank runs the tasks the best split gave it, knowing their times in advance.
+    broadcast(world, owner, 0);
     world.barrier();
+    {
+      const auto t0 = Clock::now();
+      for (std::size_t i = 0; i < tasks.size(); ++i) {
+        if (owner[i] != world.rank()) continue;
+        volatile double sink = uneven(tasks[i].first, tasks[i].second);
+        (void)sink;
+      }
+      world.barrier();
+      run.oracle = since(t0);
+    }
     run_pool(world, [&](Pool& pool) {
       const auto t0 = Clock::now();
       std::vector<Future<double>> fs;
@@ -293,6 +357,8 @@ std::vector<Measurement> run(const Communicator& world, const PoolBenchOptions& 
   const UnevenRun& median = runs[runs.size() / 2];
   out.push_back({"uneven_makespan", "s", median.makespan, median.bound});
   out.push_back({"uneven_makespan_vs_own_tasks", "s", median.makespan, median.own_bound});
+  out.push_back({"uneven_oracle_split_makespan", "s", median.oracle, median.bound});
+  out.push_back({"uneven_makespan_vs_oracle_split", "s", median.makespan, median.oracle});
   return out;
 }
 
