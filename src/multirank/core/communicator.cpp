@@ -57,7 +57,10 @@ void set_message_chunk_bytes(std::size_t bytes) {
 
 Communicator::Communicator(MPI_Comm comm) {
   if (comm == MPI_COMM_NULL) return;
-  check_mpi(MPI_Comm_dup(comm, &comm_), "MPI_Comm_dup");
+  // Non-blocking, so a rank that arrives first sleeps instead of spinning inside MPI.
+  MPI_Request req = MPI_REQUEST_NULL;
+  check_mpi(MPI_Comm_idup(comm, &comm_, &req), "MPI_Comm_idup");
+  wait_request(req, MPI_STATUS_IGNORE);
   check_mpi(MPI_Comm_set_errhandler(comm_, MPI_ERRORS_RETURN), "MPI_Comm_set_errhandler");
   check_mpi(MPI_Comm_rank(comm_, &rank_), "MPI_Comm_rank");
   check_mpi(MPI_Comm_size(comm_, &size_), "MPI_Comm_size");
@@ -99,6 +102,8 @@ boost::mpi::communicator Communicator::boost() const {
 }
 
 Communicator Communicator::split(int color, int key) const {
+  // MPI_Comm_split blocks: wait for every rank first, sleeping, so nobody spins inside it.
+  barrier();
   MPI_Comm out = MPI_COMM_NULL;
   check_mpi(MPI_Comm_split(comm_, color, key, &out), "MPI_Comm_split");
   Communicator result(out);  // dup of the split, then free the split itself

@@ -1,6 +1,8 @@
 #include "multirank/core/environment.hpp"
 
+#include <dlfcn.h>
 #include <mpi.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <cstdlib>
@@ -75,12 +77,28 @@ void wait_for_every_rank() {
   });
 }
 
+bool yield_turned_off = false;
+
+/// Every multirank wait polls with its own Backoff (spin, yield, then sleep), and the channels and
+/// the pool test requests in passing, between items. Open MPI's mpi_yield_when_idle, which it
+/// turns on when ranks outnumber cores, makes each test that finds nothing yield the core too:
+/// with four ranks on two cores that cut the queue to a seventh of its rate. So it is off unless
+/// the user chose a value (OMPI_MCA_mpi_yield_when_idle, which `mpirun --mca` also sets).
+void turn_off_mpi_yield() {
+#ifdef OPEN_MPI
+  if (std::getenv("OMPI_MCA_mpi_yield_when_idle") == nullptr) {
+    yield_turned_off = ::setenv("OMPI_MCA_mpi_yield_when_idle", "0", 0) == 0;
+  }
+#endif
+}
+
 }  // namespace
 
 Environment::Environment(int& argc, char**& argv, ThreadLevel required) {
   int initialized = 0;
   MPI_Initialized(&initialized);
   if (initialized) throw std::logic_error("multirank::Environment: MPI is already initialised");
+  turn_off_mpi_yield();
   int provided = MPI_THREAD_SINGLE;
   if (MPI_Init_thread(&argc, &argv, to_mpi(required), &provided) != MPI_SUCCESS)
     throw std::runtime_error("MPI_Init_thread failed");
@@ -100,6 +118,40 @@ Environment::~Environment() {
   wait_for_every_rank();
   std::set_terminate(previous_terminate);
   MPI_Finalize();
+}
+
+bool Environment::mpi_yield_turned_off() { return yield_turned_off; }
+
+bool node_oversubscribed() {
+  const char* local = std::getenv("OMPI_COMM_WORLD_LOCAL_SIZE");
+  const long cores = ::sysconf(_SC_NPROCESSORS_ONLN);
+  if (local == nullptr || cores <= 0) return false;
+  return std::atol(local) > cores;
+}
+
+namespace {
+
+/// Open MPI's own switch of the yield in its progress loop (exported by libopen-pal), if present.
+using SetYield = void (*)(bool);
+SetYield open_mpi_set_yield() {
+  static const auto fn = reinterpret_cast<SetYield>(::dlsym(RTLD_DEFAULT, "opal_progress_set_yield_when_idle"));
+  return fn;
+}
+
+int blocking_scopes = 0;
+
+}  // namespace
+
+BlockingMpiScope::BlockingMpiScope() {
+  if (!Environment::mpi_yield_turned_off() || !node_oversubscribed()) return;
+  const SetYield set = open_mpi_set_yield();
+  if (set == nullptr) return;
+  if (blocking_scopes++ == 0) set(true);
+  changed_ = true;
+}
+
+BlockingMpiScope::~BlockingMpiScope() {
+  if (changed_ && --blocking_scopes == 0) open_mpi_set_yield()(false);
 }
 
 bool Environment::active() {

@@ -27,6 +27,9 @@ class Environment {
   [[nodiscard]] ThreadLevel provided() const noexcept { return provided_; }
   /// Whether MPI is initialised and not yet finalised.
   static bool active();
+  /// Whether this process turned off Open MPI's mpi_yield_when_idle (the user had not set it):
+  /// multirank's waits sleep by themselves, and MPI's yields in every poll only slow them down.
+  static bool mpi_yield_turned_off();
   /// Prints "multirank: rank R on HOST: message" to stderr and aborts every rank with `code`.
   [[noreturn]] static void abort(int code, std::string_view message);
 
@@ -34,6 +37,25 @@ class Environment {
   ThreadLevel provided_ = ThreadLevel::single;
   bool owns_ = false;
 };
+
+/// For code that blocks inside MPI's own collectives (HDF5's parallel I/O, say): while it lives,
+/// and if multirank turned mpi_yield_when_idle off on a node whose ranks outnumber its cores,
+/// Open MPI yields the core in idle polls again, as it would have by default; otherwise (and
+/// with an MPI other than Open MPI) it does nothing. Scopes may nest; use it from one thread.
+class BlockingMpiScope {
+ public:
+  BlockingMpiScope();
+  BlockingMpiScope(const BlockingMpiScope&) = delete;
+  BlockingMpiScope& operator=(const BlockingMpiScope&) = delete;
+  ~BlockingMpiScope();
+
+ private:
+  bool changed_ = false;
+};
+
+/// Whether this node runs more of this job's ranks than it has cores online (Open MPI's
+/// OMPI_COMM_WORLD_LOCAL_SIZE against sysconf; false where the launcher does not say).
+bool node_oversubscribed();
 
 /// Runs `body` between MPI init and finalize and returns its exit code. An exception escaping
 /// `body` on any rank aborts the whole job with that rank's message and exit code 1.

@@ -10,6 +10,7 @@
 #include <map>
 #include <set>
 
+#include "multirank/core/environment.hpp"
 #include "multirank/core/error.hpp"
 #include "multirank/study/hdf5_io.ipp"
 #include "multirank/study/mpi_helpers.ipp"
@@ -136,6 +137,8 @@ void write_file(const Communicator& comm, const Plan& plan, const RunRecord& met
     if (options.on_stage) options.on_stage(name);
   };
   detail::Hdf5Quiet quiet;
+  // HDF5's collective I/O waits inside MPI: on an oversubscribed node let MPI yield there.
+  const BlockingMpiScope blocking;
   Hid fapl = detail::make_plist(H5Pcreate(H5P_FILE_ACCESS), "H5Pcreate");
   detail::checked_status(H5Pset_fapl_mpio(fapl.get(), comm.native(), MPI_INFO_NULL), "H5Pset_fapl_mpio");
   detail::checked_status(H5Pset_coll_metadata_write(fapl.get(), true), "H5Pset_coll_metadata_write");

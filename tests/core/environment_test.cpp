@@ -1,0 +1,87 @@
+// The environment's settings of MPI itself, read back through MPI's tool interface (MPI_T).
+#include <gtest/gtest.h>
+#include <dlfcn.h>
+#include <mpi.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <optional>
+
+#include "multirank/core/environment.hpp"
+
+namespace {
+
+/// The current value of Open MPI's boolean control variable `cvar`, if MPI_T knows it.
+std::optional<bool> read_bool_cvar(const char* cvar) {
+  int provided = 0;
+  if (MPI_T_init_thread(MPI_THREAD_SINGLE, &provided) != MPI_SUCCESS) return std::nullopt;
+  std::optional<bool> value;
+  int index = -1;
+  if (MPI_T_cvar_get_index(cvar, &index) == MPI_SUCCESS) {
+    char name[256];
+    int name_len = sizeof name;
+    char desc[1024];
+    int desc_len = sizeof desc;
+    int verbosity = 0, bind = 0, scope = 0;
+    MPI_Datatype type = MPI_DATATYPE_NULL;
+    MPI_T_enum enumtype;
+    MPI_T_cvar_handle handle;
+    int count = 0;
+    if (MPI_T_cvar_get_info(index, name, &name_len, &verbosity, &type, &enumtype, desc, &desc_len, &bind, &scope) ==
+            MPI_SUCCESS &&
+        MPI_T_cvar_handle_alloc(index, nullptr, &handle, &count) == MPI_SUCCESS) {
+      // Open MPI stores a bool in one byte (MPI_C_BOOL); read into room for any scalar.
+      alignas(8) unsigned char raw[16] = {};
+      if (count == 1 && MPI_T_cvar_read(handle, raw) == MPI_SUCCESS) {
+        if (type == MPI_INT) {
+          int v = 0;
+          std::memcpy(&v, raw, sizeof v);
+          value = v != 0;
+        } else {
+          value = raw[0] != 0;
+        }
+      }
+      MPI_T_cvar_handle_free(&handle);
+    }
+  }
+  MPI_T_finalize();
+  return value;
+}
+
+}  // namespace
+
+#ifdef OPEN_MPI
+TEST(Environment, OpenMpiYieldWhenIdleIsOffUnlessTheUserSetIt) {
+  const auto value = read_bool_cvar("mpi_yield_when_idle");
+  ASSERT_TRUE(value.has_value()) << "MPI_T does not know mpi_yield_when_idle";
+  // The test runner sets nothing, so multirank chose; mpirun --mca (an environment variable)
+  // would have been respected.
+  const char* user = std::getenv("MULTIRANK_TEST_USER_YIELD");
+  if (user == nullptr) {
+    EXPECT_TRUE(multirank::Environment::mpi_yield_turned_off());
+    EXPECT_FALSE(*value);
+  } else {
+    EXPECT_FALSE(multirank::Environment::mpi_yield_turned_off());
+    EXPECT_EQ(*value, std::atoi(user) != 0);
+  }
+}
+
+// Inside a BlockingMpiScope, Open MPI's progress loop yields again where its default would (more
+// ranks than cores), and stops once the last scope ends. Read from Open MPI's own switch.
+TEST(Environment, BlockingMpiScopeLetsOpenMpiYieldOnAnOversubscribedNode) {
+  const auto* yielding = static_cast<const bool*>(::dlsym(RTLD_DEFAULT, "opal_progress_yield_when_idle"));
+  if (yielding == nullptr) GTEST_SKIP() << "this Open MPI does not export its yield switch";
+  const bool expected = multirank::Environment::mpi_yield_turned_off() && multirank::node_oversubscribed();
+  const bool before = *yielding;
+  {
+    const multirank::BlockingMpiScope outer;
+    EXPECT_EQ(*yielding, expected || before);
+    {
+      const multirank::BlockingMpiScope inner;
+      EXPECT_EQ(*yielding, expected || before);
+    }
+    EXPECT_EQ(*yielding, expected || before);  // the inner scope's end leaves the outer's choice
+  }
+  EXPECT_EQ(*yielding, before);
+}
+#endif
