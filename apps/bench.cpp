@@ -3,14 +3,10 @@
 
 #include <nlohmann/json.hpp>
 
-#include <sched.h>
-
 #include <cstdio>
 #include <map>
 #include <memory>
 
-#include "multirank/core/environment.hpp"
-#include "multirank/core/error.hpp"
 #include "registry.hpp"
 
 namespace multirank::cli::bench {
@@ -33,37 +29,6 @@ void print(const std::vector<Measurement>& ms, bool json) {
       std::printf("%-34s %-9s %14.4g %14.4g %8.3f\n", m.bench.c_str(), m.unit.c_str(), m.ours, m.baseline, m.ratio());
   }
   std::fflush(stdout);
-}
-
-PlainMpi::PlainMpi() : yields_(Environment::mpi_yield_turned_off() && node_oversubscribed()) {}
-
-void PlainMpi::wait(MPI_Request& request) const {
-  int done = 0;
-  for (;;) {
-    check_mpi(MPI_Test(&request, &done, MPI_STATUS_IGNORE), "MPI_Test");
-    if (done) return;
-    sched_yield();
-  }
-}
-
-void PlainMpi::send(const void* data, int bytes, int dest, int tag, MPI_Comm comm) const {
-  if (!yields_) {
-    check_mpi(MPI_Send(data, bytes, MPI_BYTE, dest, tag, comm), "MPI_Send");
-    return;
-  }
-  MPI_Request request = MPI_REQUEST_NULL;
-  check_mpi(MPI_Isend(data, bytes, MPI_BYTE, dest, tag, comm, &request), "MPI_Isend");
-  wait(request);
-}
-
-void PlainMpi::recv(void* data, int bytes, int source, int tag, MPI_Comm comm) const {
-  if (!yields_) {
-    check_mpi(MPI_Recv(data, bytes, MPI_BYTE, source, tag, comm, MPI_STATUS_IGNORE), "MPI_Recv");
-    return;
-  }
-  MPI_Request request = MPI_REQUEST_NULL;
-  check_mpi(MPI_Irecv(data, bytes, MPI_BYTE, source, tag, comm, &request), "MPI_Irecv");
-  wait(request);
 }
 
 namespace {

@@ -5,7 +5,6 @@
 /// JSON object per line: {"bench": NAME, "unit": UNIT, "ours": X, "baseline": Y, "ratio": X/Y}.
 
 #include <CLI/CLI.hpp>
-#include <mpi.h>
 
 #include <functional>
 #include <string>
@@ -49,22 +48,5 @@ struct Register {
 
 /// Prints measurements on rank 0: table, or JSON lines with `json`.
 void print(const std::vector<Measurement>& ms, bool json);
-
-/// The baselines' blocking MPI_Send and MPI_Recv, waiting as they would in a program without
-/// multirank. Open MPI yields the core in every idle poll when a node's ranks outnumber its cores
-/// (mpi_yield_when_idle), and multirank turns that off for its own process; when both hold, these
-/// calls poll the request and yield, as Open MPI's own would. Otherwise they are plain MPI calls.
-class PlainMpi {
- public:
-  PlainMpi();
-  void send(const void* data, int bytes, int dest, int tag, MPI_Comm comm) const;
-  void recv(void* data, int bytes, int source, int tag, MPI_Comm comm) const;
-  /// Whether the calls poll and yield (the node is oversubscribed and multirank turned MPI's yield off).
-  [[nodiscard]] bool yields() const noexcept { return yields_; }
-
- private:
-  void wait(MPI_Request& request) const;
-  bool yields_ = false;
-};
 
 }  // namespace multirank::cli::bench

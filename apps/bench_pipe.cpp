@@ -16,6 +16,7 @@
 
 #include "bench.hpp"
 #include "multirank/channel/pipe.hpp"
+#include "multirank/core/environment.hpp"
 #include "multirank/core/error.hpp"
 
 namespace multirank::cli::bench {
@@ -46,18 +47,19 @@ double latency_ours(const Communicator& comm, Pipe<std::uint64_t>& pipe, int ite
   return (MPI_Wtime() - t0) / iterations / 2 * 1e6;
 }
 
-double latency_plain(const PlainMpi& mpi, MPI_Comm comm, int rank, int iterations) {
+double latency_plain(MPI_Comm comm, int rank, int iterations) {
+  const BlockingMpiScope blocking;  // Open MPI's default waiting, which multirank turns off
   std::uint64_t value = 0;
   const int peer = 1 - rank;
   const double t0 = MPI_Wtime();
   for (int i = 0; i < iterations; ++i) {
     if (rank == 0) {
-      mpi.send(&value, 8, peer, kPlainTag, comm);
-      mpi.recv(&value, 8, peer, kPlainTag, comm);
+      MPI_Send(&value, 8, MPI_BYTE, peer, kPlainTag, comm);
+      MPI_Recv(&value, 8, MPI_BYTE, peer, kPlainTag, comm, MPI_STATUS_IGNORE);
     } else {
-      mpi.recv(&value, 8, peer, kPlainTag, comm);
+      MPI_Recv(&value, 8, MPI_BYTE, peer, kPlainTag, comm, MPI_STATUS_IGNORE);
       ++value;
-      mpi.send(&value, 8, peer, kPlainTag, comm);
+      MPI_Send(&value, 8, MPI_BYTE, peer, kPlainTag, comm);
     }
   }
   return (MPI_Wtime() - t0) / iterations / 2 * 1e6;
@@ -78,25 +80,25 @@ double bandwidth_ours(const Communicator& comm, Pipe<std::vector<char>>& pipe, s
   return static_cast<double>(kBandwidthBytes) * messages / (MPI_Wtime() - t0) / 1e6;
 }
 
-double bandwidth_plain(const PlainMpi& mpi, MPI_Comm comm, int rank, std::vector<char>& buffer, int messages) {
+double bandwidth_plain(MPI_Comm comm, int rank, std::vector<char>& buffer, int messages) {
+  const BlockingMpiScope blocking;
   const int peer = 1 - rank;
   const int bytes = static_cast<int>(buffer.size());
   char ack = 'k';
   const double t0 = MPI_Wtime();
   if (rank == 0) {
-    for (int i = 0; i < messages; ++i) mpi.send(buffer.data(), bytes, peer, kPlainTag, comm);
-    mpi.recv(&ack, 1, peer, kPlainTag, comm);
+    for (int i = 0; i < messages; ++i) MPI_Send(buffer.data(), bytes, MPI_BYTE, peer, kPlainTag, comm);
+    MPI_Recv(&ack, 1, MPI_BYTE, peer, kPlainTag, comm, MPI_STATUS_IGNORE);
   } else {
     for (int i = 0; i < messages; ++i)
-      mpi.recv(buffer.data(), bytes, peer, kPlainTag, comm);
-    mpi.send(&ack, 1, peer, kPlainTag, comm);
+      MPI_Recv(buffer.data(), bytes, MPI_BYTE, peer, kPlainTag, comm, MPI_STATUS_IGNORE);
+    MPI_Send(&ack, 1, MPI_BYTE, peer, kPlainTag, comm);
   }
   return static_cast<double>(kBandwidthBytes) * messages / (MPI_Wtime() - t0) / 1e6;
 }
 
 std::vector<Measurement> run(const Communicator& world, const PipeBenchOptions& o) {
   const Communicator plain = world.dup();  // the baseline's own context: no tag can meet the pipe's
-  const PlainMpi mpi;
   const bool active = world.rank() < 2;
   double best_ours = std::numeric_limits<double>::infinity();
   double best_plain = best_ours;
@@ -105,17 +107,17 @@ std::vector<Measurement> run(const Communicator& world, const PipeBenchOptions& 
   if (active) {
     Pipe<std::uint64_t> pipe(world, 1 - world.rank(), 0);
     latency_ours(world, pipe, o.iterations / 10 + 1);  // warm-up: connections, caches
-    latency_plain(mpi, plain.native(), world.rank(), o.iterations / 10 + 1);
+    latency_plain(plain.native(), world.rank(), o.iterations / 10 + 1);
     for (int r = 0; r < o.reps; ++r) {
-      best_plain = std::min(best_plain, latency_plain(mpi, plain.native(), world.rank(), o.iterations));
+      best_plain = std::min(best_plain, latency_plain(plain.native(), world.rank(), o.iterations));
       best_ours = std::min(best_ours, latency_ours(world, pipe, o.iterations));
     }
     Pipe<std::vector<char>> big(world, 1 - world.rank(), 1);
     std::vector<char> buffer(kBandwidthBytes, 'x');
     bandwidth_ours(world, big, buffer, 2);
-    bandwidth_plain(mpi, plain.native(), world.rank(), buffer, 2);
+    bandwidth_plain(plain.native(), world.rank(), buffer, 2);
     for (int r = 0; r < o.reps; ++r) {
-      bw_plain = std::max(bw_plain, bandwidth_plain(mpi, plain.native(), world.rank(), buffer, o.messages));
+      bw_plain = std::max(bw_plain, bandwidth_plain(plain.native(), world.rank(), buffer, o.messages));
       bw_ours = std::max(bw_ours, bandwidth_ours(world, big, buffer, o.messages));
     }
     pipe.close();  // each end closes and reads the other's end: nothing left unmatched

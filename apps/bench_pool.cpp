@@ -8,8 +8,8 @@
 //                     pool's own records: the scheduling overhead, insensitive to other load
 //   cpu_equal_static_split_speedup  the same tasks split evenly in advance, no pool and no
 //                     messages: the speedup the cores themselves give, vs P
-//   cpu_equal_vs_static_split  the pool's speedup vs that static split's (ratio = the pool's share
-//                     of any shortfall)
+//   cpu_equal_vs_static_split  the pool's speedup vs that static split's (below 1: what the
+//                     pool itself costs; the split has no scheduling at all)
 //   uneven_makespan   the notes' eight uneven tasks via submit/as_completed, vs max(longest, total/P)
 //                     from the same repetition's sequential times (the repetition with the
 //                     median ratio); _vs_own_tasks: the bound from the task times of that

@@ -3,9 +3,9 @@
 //
 //   queue_1to1_64B, queue_3to1_64B, queue_1to3_64B   items/s of 64-byte items (higher is better).
 //     The baseline sends one MPI message per item (a 1->3 producer deals them round-robin);
-//     1->1 needs 2 ranks, the others 4: the cases that fit the communicator run. With more ranks
-//     than cores its blocking calls yield while they wait, as Open MPI's do there by default
-//     (PlainMpi): multirank turns that default off for its own waits, which sleep.
+//     1->1 needs 2 ranks, the others 4: the cases that fit the communicator run. It waits as
+//     Open MPI does by default, yielding on an oversubscribed node (a BlockingMpiScope):
+//     multirank turns that off for its own waits, which sleep.
 //   queue_peak_rss_rank<R>   a producer runs 10x faster than its consumer (64 KiB items): growth
 //     of rank R's peak RSS (getrusage ru_maxrss) over the run, MiB, against the queue's capacity
 //     in MiB as the baseline; a ratio at most 1 means the queue stayed within its capacity.
@@ -28,6 +28,7 @@
 #include "multirank/channel/queue.hpp"
 #include "multirank/collective/gather.hpp"
 #include "multirank/collective/reduce.hpp"
+#include "multirank/core/environment.hpp"
 #include "multirank/core/process_info.hpp"
 #include "multirank/core/error.hpp"
 
@@ -99,9 +100,10 @@ double stream_ours(const Communicator& world, const Case& c, long items, const Q
 }
 
 // Items/s of the plain stream: one MPI_Send per item, blocking MPI_Recv on the consumers.
-double stream_plain(const Communicator& world, const PlainMpi& mpi, MPI_Comm plain, const Case& c, long items) {
+double stream_plain(const Communicator& world, MPI_Comm plain, const Case& c, long items) {
   const int rank = world.rank();
   world.barrier();
+  const BlockingMpiScope blocking;  // Open MPI's default waiting, which multirank turns off
   const double t0 = MPI_Wtime();
   double elapsed = 0.0;
   Item64 item{};
@@ -110,7 +112,7 @@ double stream_plain(const Communicator& world, const PlainMpi& mpi, MPI_Comm pla
     for (long i = 0; i < mine; ++i) {
       item.seq = static_cast<std::uint64_t>(i);
       const int dest = c.producers + static_cast<int>(i % c.consumers);
-      mpi.send(&item, sizeof item, dest, kPlainTag, plain);
+      MPI_Send(&item, sizeof item, MPI_BYTE, dest, kPlainTag, plain);
     }
     elapsed = MPI_Wtime() - t0;
   } else if (rank < c.producers + c.consumers) {
@@ -118,7 +120,7 @@ double stream_plain(const Communicator& world, const PlainMpi& mpi, MPI_Comm pla
     long mine = 0;
     const int k = rank - c.producers;
     for (int p = 0; p < c.producers; ++p) mine += share_of(share_of(items, c.producers, p), c.consumers, k);
-    for (long i = 0; i < mine; ++i) mpi.recv(&item, sizeof item, MPI_ANY_SOURCE, kPlainTag, plain);
+    for (long i = 0; i < mine; ++i) MPI_Recv(&item, sizeof item, MPI_BYTE, MPI_ANY_SOURCE, kPlainTag, plain, MPI_STATUS_IGNORE);
     elapsed = MPI_Wtime() - t0;
   }
   return static_cast<double>(items) / allreduce(world, elapsed, maximum<>{});
@@ -159,7 +161,6 @@ std::vector<Measurement> run(const Communicator& world, const QueueBenchOptions&
   const std::vector<Measurement> memory = rss_run(world, o.rss_items);
   std::vector<Measurement> out;
   const Communicator plain = world.dup();
-  const PlainMpi mpi;
   const std::vector<Case> cases{{"queue_1to1_64B", 1, 1}, {"queue_3to1_64B", 3, 1}, {"queue_1to3_64B", 1, 3}};
   for (const Case& c : cases) {
     if (c.producers + c.consumers > world.size()) {
@@ -168,11 +169,11 @@ std::vector<Measurement> run(const Communicator& world, const QueueBenchOptions&
       continue;
     }
     stream_ours(world, c, o.items / 10 + 1, o);  // warm-up
-    stream_plain(world, mpi, plain.native(), c, o.items / 10 + 1);
+    stream_plain(world, plain.native(), c, o.items / 10 + 1);
     double ours = 0.0;
     double base = 0.0;
     for (int r = 0; r < o.reps; ++r) {
-      base = std::max(base, stream_plain(world, mpi, plain.native(), c, o.items));
+      base = std::max(base, stream_plain(world, plain.native(), c, o.items));
       ours = std::max(ours, stream_ours(world, c, o.items, o));
     }
     out.push_back(Measurement{c.name, "items/s", ours, base});

@@ -21,6 +21,7 @@
 #include "bench.hpp"
 #include "multirank/collective/reduce.hpp"
 #include "multirank/core/clock.hpp"
+#include "multirank/core/environment.hpp"
 #include "multirank/core/error.hpp"
 #include "multirank/shared/distributed_lock.hpp"
 #include "multirank/shared/shared_counter.hpp"
@@ -73,7 +74,10 @@ struct PlainWindow {
   bool locked_all = false;
 };
 
+// The plain loops wait inside MPI: give them Open MPI's default waiting (a BlockingMpiScope),
+// which multirank turns off for its own waits.
 void plain_fetch_add(MPI_Win win, std::int64_t ops) {
+  const BlockingMpiScope blocking;
   const std::int64_t one = 1;
   std::int64_t previous = 0;
   for (std::int64_t i = 0; i < ops; ++i) {
@@ -83,6 +87,7 @@ void plain_fetch_add(MPI_Win win, std::int64_t ops) {
 }
 
 void plain_locked_increment(MPI_Win win, std::int64_t ops) {
+  const BlockingMpiScope blocking;
   for (std::int64_t i = 0; i < ops; ++i) {
     std::int64_t v = 0;
     MPI_Win_lock(MPI_LOCK_EXCLUSIVE, 0, 0, win);

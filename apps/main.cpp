@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 
+#include "multirank/collective/reduce.hpp"
 #include "multirank/core/communicator.hpp"
 #include "multirank/core/environment.hpp"
 #include "multirank/core/error.hpp"
@@ -103,8 +104,7 @@ int main_body(int argc, char** argv) {
     }
   }
   const int mine = problem.empty() ? world.size() : world.rank();
-  int first_failing = world.size();
-  check_mpi(MPI_Allreduce(&mine, &first_failing, 1, MPI_INT, MPI_MIN, world.native()), "MPI_Allreduce");
+  const int first_failing = allreduce(world, mine, minimum<>{});
   if (first_failing < world.size()) {
     if (world.rank() == first_failing)
       std::fprintf(stderr, "multirank %s: error: %s\n", app.get_subcommands().front()->get_name().c_str(),

@@ -4,13 +4,13 @@
 # Usage: abort_while_finishing.sh PROGRAM [ROUNDS]
 set -u
 exe=$1
-rounds=${2:-20}
+rounds=${2:-30}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 fail=0
 for round in $(seq 1 "$rounds"); do
   for job in 1 2; do
-    (timeout -k 2 15 "${MPIEXEC:-mpirun}" -n 3 --oversubscribe "$exe" late >"$work/$job.out" 2>&1
+    (timeout -k 2 8 "${MPIEXEC:-mpirun}" -n 3 --oversubscribe "$exe" late >"$work/$job.out" 2>&1
      echo $? >"$work/$job.rc") &
   done
   wait

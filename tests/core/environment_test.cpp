@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <optional>
+#include <string>
 
 #include "multirank/core/environment.hpp"
 
@@ -60,6 +61,10 @@ TEST(Environment, OpenMpiYieldWhenIdleIsOffUnlessTheUserSetIt) {
   if (user == nullptr) {
     EXPECT_TRUE(multirank::Environment::mpi_yield_turned_off());
     EXPECT_FALSE(*value);
+    // And the switch Open MPI's progress loop reads (the variable above only feeds it at init).
+    if (const auto* yielding = static_cast<const bool*>(::dlsym(RTLD_DEFAULT, "opal_progress_yield_when_idle"))) {
+      EXPECT_FALSE(*yielding);
+    }
   } else {
     EXPECT_FALSE(multirank::Environment::mpi_yield_turned_off());
     EXPECT_EQ(*value, std::atoi(user) != 0);
@@ -71,17 +76,33 @@ TEST(Environment, OpenMpiYieldWhenIdleIsOffUnlessTheUserSetIt) {
 TEST(Environment, BlockingMpiScopeLetsOpenMpiYieldOnAnOversubscribedNode) {
   const auto* yielding = static_cast<const bool*>(::dlsym(RTLD_DEFAULT, "opal_progress_yield_when_idle"));
   if (yielding == nullptr) GTEST_SKIP() << "this Open MPI does not export its yield switch";
-  const bool expected = multirank::Environment::mpi_yield_turned_off() && multirank::node_oversubscribed();
+  if (!multirank::Environment::mpi_yield_turned_off()) GTEST_SKIP() << "the user chose mpi_yield_when_idle";
+  // Whatever this machine's cores, pose as the oversubscribed node mpirun would flag.
+  const char* flag = std::getenv("OMPI_MCA_mpi_oversubscribe");
+  const std::string saved = flag != nullptr ? flag : "";
+  ::setenv("OMPI_MCA_mpi_oversubscribe", "1", 1);
+  ASSERT_TRUE(multirank::node_oversubscribed());
   const bool before = *yielding;
+  EXPECT_FALSE(before);
   {
     const multirank::BlockingMpiScope outer;
-    EXPECT_EQ(*yielding, expected || before);
+    EXPECT_TRUE(*yielding);
     {
       const multirank::BlockingMpiScope inner;
-      EXPECT_EQ(*yielding, expected || before);
+      EXPECT_TRUE(*yielding);
     }
-    EXPECT_EQ(*yielding, expected || before);  // the inner scope's end leaves the outer's choice
+    EXPECT_TRUE(*yielding);  // the inner scope's end leaves the outer's choice
   }
   EXPECT_EQ(*yielding, before);
+  if (flag != nullptr) ::setenv("OMPI_MCA_mpi_oversubscribe", saved.c_str(), 1);
+  else ::unsetenv("OMPI_MCA_mpi_oversubscribe");
+  // On a node mpirun did not flag, a scope leaves Open MPI's setting alone.
+  ::setenv("OMPI_MCA_mpi_oversubscribe", "0", 1);
+  {
+    const multirank::BlockingMpiScope scope;
+    EXPECT_FALSE(*yielding);
+  }
+  if (flag != nullptr) ::setenv("OMPI_MCA_mpi_oversubscribe", saved.c_str(), 1);
+  else ::unsetenv("OMPI_MCA_mpi_oversubscribe");
 }
 #endif

@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <string>
 
+#include "multirank/collective/reduce.hpp"
 #include "multirank/core/communicator.hpp"
 #include "multirank/core/environment.hpp"
 
@@ -60,8 +61,7 @@ int main(int argc, char** argv) {
     auto* collector = new RankFailureCollector(comm);
     listeners.Append(collector);  // gtest owns it
     const int local = RUN_ALL_TESTS() != 0 ? 1 : 0;
-    int global = 0;
-    MPI_Allreduce(&local, &global, 1, MPI_INT, MPI_MAX, comm.native());
+    const int global = multirank::allreduce(comm, local, multirank::maximum<>{});
     if (comm.rank() == 0 && global)
       std::printf("multi-rank result: FAILED on at least one of %d rank(s)\n", comm.size());
     rc = global ? 1 : 0;

@@ -6,6 +6,8 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
+#include <mutex>
 #include <exception>
 #include <stdexcept>
 #include <string>
@@ -81,8 +83,8 @@ bool yield_turned_off = false;
 
 /// Every multirank wait polls with its own Backoff (spin, yield, then sleep), and the channels and
 /// the pool test requests in passing, between items. Open MPI's mpi_yield_when_idle, which it
-/// turns on when ranks outnumber cores, makes each test that finds nothing yield the core too:
-/// with four ranks on two cores that cut the queue to a seventh of its rate. So it is off unless
+/// turns on when a node has more ranks than slots, makes each test that finds nothing yield the core too:
+/// with four ranks on two cores that made the queue 5 to 15 times slower. So it is off unless
 /// the user chose a value (OMPI_MCA_mpi_yield_when_idle, which `mpirun --mca` also sets).
 void turn_off_mpi_yield() {
 #ifdef OPEN_MPI
@@ -123,22 +125,25 @@ Environment::~Environment() {
 bool Environment::mpi_yield_turned_off() { return yield_turned_off; }
 
 bool node_oversubscribed() {
-  const char* local = std::getenv("OMPI_COMM_WORLD_LOCAL_SIZE");
-  const long cores = ::sysconf(_SC_NPROCESSORS_ONLN);
-  if (local == nullptr || cores <= 0) return false;
-  return std::atol(local) > cores;
+  // mpirun tells each rank whether its node runs more ranks than it has slots; Open MPI 4.1
+  // turns mpi_yield_when_idle on from this same flag.
+  const char* flag = std::getenv("OMPI_MCA_mpi_oversubscribe");
+  return flag != nullptr && (std::strcmp(flag, "1") == 0 || std::strcmp(flag, "true") == 0);
 }
 
 namespace {
 
-/// Open MPI's own switch of the yield in its progress loop (exported by libopen-pal), if present.
-using SetYield = void (*)(bool);
+/// Open MPI's own switch of the yield in its progress loop (exported by libopen-pal); it returns
+/// the previous setting. Null with another MPI.
+using SetYield = bool (*)(bool);
 SetYield open_mpi_set_yield() {
   static const auto fn = reinterpret_cast<SetYield>(::dlsym(RTLD_DEFAULT, "opal_progress_set_yield_when_idle"));
   return fn;
 }
 
+std::mutex blocking_mutex;
 int blocking_scopes = 0;
+bool yield_before_scopes = false;
 
 }  // namespace
 
@@ -146,12 +151,15 @@ BlockingMpiScope::BlockingMpiScope() {
   if (!Environment::mpi_yield_turned_off() || !node_oversubscribed()) return;
   const SetYield set = open_mpi_set_yield();
   if (set == nullptr) return;
-  if (blocking_scopes++ == 0) set(true);
+  std::lock_guard<std::mutex> lock(blocking_mutex);
+  if (blocking_scopes++ == 0) yield_before_scopes = set(true);
   changed_ = true;
 }
 
 BlockingMpiScope::~BlockingMpiScope() {
-  if (changed_ && --blocking_scopes == 0) open_mpi_set_yield()(false);
+  if (!changed_) return;
+  std::lock_guard<std::mutex> lock(blocking_mutex);
+  if (--blocking_scopes == 0) open_mpi_set_yield()(yield_before_scopes);
 }
 
 bool Environment::active() {

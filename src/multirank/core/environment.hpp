@@ -38,10 +38,11 @@ class Environment {
   bool owns_ = false;
 };
 
-/// For code that blocks inside MPI's own collectives (HDF5's parallel I/O, say): while it lives,
-/// and if multirank turned mpi_yield_when_idle off on a node whose ranks outnumber its cores,
-/// Open MPI yields the core in idle polls again, as it would have by default; otherwise (and
-/// with an MPI other than Open MPI) it does nothing. Scopes may nest; use it from one thread.
+/// For code that blocks inside MPI (HDF5's parallel I/O, a plain MPI_Recv): while it lives, and
+/// if multirank turned mpi_yield_when_idle off on an oversubscribed node, Open MPI yields the
+/// core in idle polls again, as it does there by default; otherwise (and with an MPI other than
+/// Open MPI) it does nothing. Scopes may nest and overlap across threads; the last to end
+/// restores the setting the first found.
 class BlockingMpiScope {
  public:
   BlockingMpiScope();
@@ -53,8 +54,8 @@ class BlockingMpiScope {
   bool changed_ = false;
 };
 
-/// Whether this node runs more of this job's ranks than it has cores online (Open MPI's
-/// OMPI_COMM_WORLD_LOCAL_SIZE against sysconf; false where the launcher does not say).
+/// Whether mpirun found this node oversubscribed (more ranks than slots), the flag from which
+/// Open MPI 4.1 turns mpi_yield_when_idle on; false where the launcher does not say.
 bool node_oversubscribed();
 
 /// Runs `body` between MPI init and finalize and returns its exit code. An exception escaping
