@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "multirank/core/communicator.hpp"
+#include "multirank/core/process_info.hpp"
 
 namespace multirank::cli::bench {
 
@@ -48,5 +49,8 @@ struct Register {
 
 /// Prints measurements on rank 0: table, or JSON lines with `json`.
 void print(const std::vector<Measurement>& ms, bool json);
+
+/// This process's peak resident memory so far, MiB (benches report memory in MiB).
+inline double peak_rss_mib() { return static_cast<double>(peak_rss_bytes()) / (1024.0 * 1024.0); }
 
 }  // namespace multirank::cli::bench

@@ -29,7 +29,6 @@
 #include "multirank/collective/gather.hpp"
 #include "multirank/collective/reduce.hpp"
 #include "multirank/core/environment.hpp"
-#include "multirank/core/process_info.hpp"
 #include "multirank/core/error.hpp"
 
 namespace multirank::cli::bench {
@@ -52,8 +51,6 @@ static_assert(sizeof(Item64) == 64);
 constexpr int kPlainTag = 1;
 constexpr std::size_t kRssItemBytes = 64 * 1024;
 constexpr std::size_t kRssCapacity = 64;
-
-double peak_rss_mib() { return static_cast<double>(peak_rss_bytes()) / (1024.0 * 1024.0); }
 
 // How many of `total` items participant `index` of `count` handles.
 long share_of(long total, int count, int index) { return total / count + (index < total % count ? 1 : 0); }

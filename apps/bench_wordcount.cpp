@@ -19,7 +19,6 @@
 #include "multirank/collective/broadcast.hpp"
 #include "multirank/collective/gather.hpp"
 #include "multirank/core/error.hpp"
-#include "multirank/core/process_info.hpp"
 #include "multirank/pipeline/word_count.hpp"
 
 namespace multirank::cli::bench {
@@ -92,9 +91,6 @@ void generate_text(const std::string& path, std::uint64_t bytes) {
   }
   if (std::fclose(out) != 0) throw std::runtime_error("cannot write " + path);
 }
-
-/// Peak resident set of this process so far, MiB.
-double peak_rss_mib() { return static_cast<double>(peak_rss_bytes()) / (1024.0 * 1024.0); }
 
 /// Current resident set, MiB.
 double current_rss_mib() {

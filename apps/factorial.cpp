@@ -47,8 +47,7 @@ mpz_class parallel_factorial(const Communicator& comm, std::uint64_t n) {
   mpz_class high;
   mpz_class low = 1;
   if (me == 0) {
-    high = parts->high_root(m);
-    for (int j = 0; j < m; ++j) mpz_mul(high.get_mpz_t(), high.get_mpz_t(), high.get_mpz_t());
+    high = parts->high_power(m);
   } else if (me <= low_ranks) {
     std::vector<mpz_class> terms;
     for (int k = me - 1; k < m; k += low_ranks) terms.push_back(parts->low_term(k));

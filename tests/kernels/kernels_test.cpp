@@ -15,6 +15,9 @@ TEST(Factorial, HighRootAndLowTermsMultiplyToTheFactorialForEverySplit) {
     const mpz_class expected = reference_factorial(n);
     EXPECT_EQ(factorial(n), expected) << "n=" << n;
     const FactorialParts parts(n);
+    mpz_class power;
+    mpz_pow_ui(power.get_mpz_t(), parts.high_root(kFactorialLowBits).get_mpz_t(), 1UL << kFactorialLowBits);
+    EXPECT_EQ(parts.high_power(kFactorialLowBits), power) << "n=" << n;
     for (int m = 0; m <= 6; ++m) {
       mpz_class product = parts.high_root(m);
       mpz_pow_ui(product.get_mpz_t(), product.get_mpz_t(), 1UL << m);

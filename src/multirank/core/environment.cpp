@@ -84,7 +84,7 @@ bool yield_turned_off = false;
 /// Every multirank wait polls with its own Backoff (spin, yield, then sleep), and the channels and
 /// the pool test requests in passing, between items. Open MPI's mpi_yield_when_idle, which it
 /// turns on when a node has more ranks than slots, makes each test that finds nothing yield the
-/// core too: with four ranks on two cores that made the queue 5 to 15 times slower. So it is off
+/// core too: with four ranks on two cores that made the queue 2 to 16 times slower. So it is off
 /// unless the user chose a value (OMPI_MCA_mpi_yield_when_idle, which `mpirun --mca` also sets).
 void turn_off_mpi_yield() {
 #ifdef OPEN_MPI

@@ -99,6 +99,21 @@ mpz_class FactorialParts::high_root(int m) const {
   return acc;
 }
 
+namespace {
+
+/// x^(2^times), in place.
+void square_repeatedly(mpz_class& x, int times) {
+  for (int j = 0; j < times; ++j) mpz_mul(x.get_mpz_t(), x.get_mpz_t(), x.get_mpz_t());
+}
+
+}  // namespace
+
+mpz_class FactorialParts::high_power(int m) const {
+  mpz_class h = high_root(m);
+  square_repeatedly(h, m);
+  return h;
+}
+
 mpz_class FactorialParts::low_term(int k) const {
   if (k < 0 || k > 63) throw UsageError("FactorialParts::low_term: k must be in [0, 63]");
   std::vector<std::uint32_t> group;
@@ -106,15 +121,14 @@ mpz_class FactorialParts::low_term(int k) const {
     if ((exponents_[i] >> k) & 1U) group.push_back(primes_[i]);
   if (group.empty()) return 1;
   mpz_class g = product_tree(group);
-  for (int j = 0; j < k; ++j) mpz_mul(g.get_mpz_t(), g.get_mpz_t(), g.get_mpz_t());
+  square_repeatedly(g, k);
   return g;
 }
 
 mpz_class factorial(std::uint64_t n) {
   const FactorialParts parts(n);
   constexpr int m = kFactorialLowBits;
-  mpz_class value = parts.high_root(m);
-  for (int j = 0; j < m; ++j) mpz_mul(value.get_mpz_t(), value.get_mpz_t(), value.get_mpz_t());
+  mpz_class value = parts.high_power(m);
   std::vector<mpz_class> low;
   for (int k = 0; k < m; ++k) low.push_back(parts.low_term(k));
   const mpz_class l = balanced_product(std::move(low));

@@ -46,6 +46,8 @@ class FactorialParts {
   [[nodiscard]] std::uint64_t two_exponent() const noexcept { return two_exponent_; }
   /// H = ∏ p^(e(p) >> m), by square-and-multiply over the bits of e(p) >> m.
   [[nodiscard]] mpz_class high_root(int m) const;
+  /// H^(2^m): the high root squared m times.
+  [[nodiscard]] mpz_class high_power(int m) const;
   /// G_k = (∏ of the odd primes whose exponent has bit k set)^(2^k).
   [[nodiscard]] mpz_class low_term(int k) const;
 
