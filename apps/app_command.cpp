@@ -5,6 +5,7 @@
 
 #include "app.hpp"
 #include "multirank/collective/reduce.hpp"
+#include "multirank/study/report.hpp"
 #include "multirank/study/run_record.hpp"
 #include "multirank/study/study_file.hpp"
 #include "multirank/trace/concurrency_profile.hpp"
@@ -78,7 +79,7 @@ Action make_action(const App& app, CLI::App& sub) {
                     nlohmann::json out = result.results;
                     out["ranks"] = world.size();
                     out["seconds"] = result.seconds;
-                    if (common->profile) out["profile"] = nlohmann::json::parse(trace::profile_json(profile));
+                    if (common->profile) out["profile"] = nlohmann::json::parse(study::profile_json(profile));
                     if (!common->output.empty()) out["output"] = common->output;
                     std::printf("%s\n", out.dump().c_str());
                   } else {

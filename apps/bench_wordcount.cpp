@@ -16,10 +16,10 @@
 #include <vector>
 
 #include "bench.hpp"
+#include "exercises/word_count.hpp"
 #include "multirank/collective/broadcast.hpp"
 #include "multirank/collective/gather.hpp"
 #include "multirank/core/error.hpp"
-#include "multirank/pipeline/word_count.hpp"
 
 namespace multirank::cli::bench {
 namespace {
@@ -122,7 +122,7 @@ Runner setup(CLI::App& app) {
     if (world.size() < 2) throw UsageError("bench wordcount compares 1 rank with 2: run it on at least 2 ranks");
     if (!(args->size_mb > 0) || args->size_mb > 1024 * 1024) throw UsageError("--size must be in (0, 1048576] MB");
     if (args->repeat < 1) throw UsageError("--repeat must be at least 1");
-    if (!args->file.empty() && world.rank() == 0) check_text_file(args->file);
+    if (!args->file.empty() && world.rank() == 0) exercises::check_text_file(args->file);
   };
   auto run = [args, sub](const Communicator& world) {
     const bool json = sub->count("--json") > 0;
@@ -146,7 +146,7 @@ Runner setup(CLI::App& app) {
     });
     const double rss_before = current_rss_mib();
 
-    WordCountOptions options;
+    exercises::WordCountOptions options;
     options.files = {path};
     Communicator one = world.split(world.rank() == 0 ? 0 : MPI_UNDEFINED, world.rank());
     Communicator two = world.split(world.rank() < 2 ? 0 : MPI_UNDEFINED, world.rank());
@@ -155,14 +155,14 @@ Runner setup(CLI::App& app) {
     std::size_t distinct = 0;
     for (int r = 0; r < args->repeat; ++r) {
       if (one) {
-        const auto res = word_count(one, options);
+        const auto res = exercises::word_count(one, options);
         best_one = std::min(best_one, res.report.seconds);
         bytes = res.bytes;
         distinct = res.counts.distinct();
       }
       world.barrier();
       if (two) {
-        const auto res = word_count(two, options);
+        const auto res = exercises::word_count(two, options);
         best_two = std::min(best_two, res.report.seconds);
         if (world.rank() == 0 && res.counts.distinct() != distinct)
           throw std::runtime_error("2 ranks counted a different dictionary than 1 rank");

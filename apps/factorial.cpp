@@ -9,14 +9,13 @@
 #include <vector>
 
 #include "app.hpp"
-#include "bigint_transfer.hpp"
+#include "exercises/factorial.hpp"
+#include "exercises/gmp.hpp"
 #include "factorial_list.hpp"
 #include "journal.hpp"
 #include "multirank/collective/broadcast.hpp"
-#include "multirank/collective/gmp.hpp"
 #include "multirank/collective/reduce.hpp"
 #include "multirank/core/process_info.hpp"
-#include "multirank/kernels/factorial.hpp"
 
 namespace multirank::cli {
 namespace {
@@ -31,18 +30,18 @@ void add_limbs_at(mp_limb_t* r, std::size_t total, const mpz_class& q, std::size
   for (std::size_t j = offset + n; carry != 0 && j < total; ++j) carry = (++r[j] == 0) ? 1 : 0;
 }
 
-/// n! on rank 0 (1 elsewhere), from kernels::FactorialParts: rank 0 computes the high root H and
+/// n! on rank 0 (1 elsewhere), from exercises::FactorialParts: rank 0 computes the high root H and
 /// squares it m times while ranks 1.. compute the low terms and multiply them into L; then every
 /// rank multiplies one limb range of H^(2^m) by L and rank 0 adds the partial products.
 mpz_class parallel_factorial(const Communicator& comm, std::uint64_t n) {
-  constexpr int m = kernels::kFactorialLowBits;
+  constexpr int m = exercises::kFactorialLowBits;
   const int size = comm.size();
   const int me = comm.rank();
-  if (size == 1) return kernels::factorial(n);
+  if (size == 1) return exercises::factorial(n);
 
   // The low terms, dealt over ranks 1..low_ranks and multiplied together on rank 1.
   const int low_ranks = std::min(m, size - 1);
-  std::optional<kernels::FactorialParts> parts;  // the primes and exponents, where needed
+  std::optional<exercises::FactorialParts> parts;  // the primes and exponents, where needed
   if (me <= low_ranks) parts.emplace(n);
   mpz_class high;
   mpz_class low = 1;
@@ -52,10 +51,10 @@ mpz_class parallel_factorial(const Communicator& comm, std::uint64_t n) {
     std::vector<mpz_class> terms;
     for (int k = me - 1; k < m; k += low_ranks) terms.push_back(parts->low_term(k));
     if (me == 1) {
-      for (int r = 2; r <= low_ranks; ++r) terms.push_back(recv_mpz(comm, r, kFactorialTag));
-      low = kernels::balanced_product(std::move(terms));
+      for (int r = 2; r <= low_ranks; ++r) terms.push_back(exercises::recv_mpz(comm, r, kFactorialTag));
+      low = exercises::balanced_product(std::move(terms));
     } else {
-      send_mpz(comm, 1, kFactorialTag, kernels::balanced_product(std::move(terms)));
+      exercises::send_mpz(comm, 1, kFactorialTag, exercises::balanced_product(std::move(terms)));
     }
   }
   broadcast(comm, low, 1);
@@ -63,9 +62,9 @@ mpz_class parallel_factorial(const Communicator& comm, std::uint64_t n) {
   // H^(2^m) · L, one equal limb range of H^(2^m) per rank (with m = 5, squaring H takes rank 0
   // about as long as the low terms take the others on two ranks).
   if (me != 0) {
-    mpz_class piece = recv_mpz(comm, 0, kFactorialTag);
+    mpz_class piece = exercises::recv_mpz(comm, 0, kFactorialTag);
     mpz_mul(piece.get_mpz_t(), piece.get_mpz_t(), low.get_mpz_t());
-    send_mpz(comm, 0, kFactorialTag, piece);
+    exercises::send_mpz(comm, 0, kFactorialTag, piece);
     return 1;
   }
   const std::size_t limbs = mpz_size(high.get_mpz_t());
@@ -74,7 +73,7 @@ mpz_class parallel_factorial(const Communicator& comm, std::uint64_t n) {
   for (int r = 1; r < size; ++r) start[static_cast<std::size_t>(r)] = limbs * static_cast<std::size_t>(r) / static_cast<std::size_t>(size);
   const mp_limb_t* h = mpz_limbs_read(high.get_mpz_t());
   for (int r = 1; r < size; ++r)
-    send_limbs(comm, r, kFactorialTag, h + start[static_cast<std::size_t>(r)],
+    exercises::send_limbs(comm, r, kFactorialTag, h + start[static_cast<std::size_t>(r)],
                start[static_cast<std::size_t>(r) + 1] - start[static_cast<std::size_t>(r)]);
   mpz_class own;
   mpz_tdiv_r_2exp(own.get_mpz_t(), high.get_mpz_t(), start[1] * GMP_NUMB_BITS);
@@ -86,7 +85,7 @@ mpz_class parallel_factorial(const Communicator& comm, std::uint64_t n) {
   mp_limb_t* out = mpz_limbs_write(value.get_mpz_t(), static_cast<mp_size_t>(total));
   std::fill(out, out + total, mp_limb_t{0});
   add_limbs_at(out, total, own, 0);
-  for (int r = 1; r < size; ++r) add_limbs_at(out, total, recv_mpz(comm, r, kFactorialTag), start[static_cast<std::size_t>(r)]);
+  for (int r = 1; r < size; ++r) add_limbs_at(out, total, exercises::recv_mpz(comm, r, kFactorialTag), start[static_cast<std::size_t>(r)]);
   mpz_limbs_finish(value.get_mpz_t(), static_cast<mp_size_t>(total));
   mpz_mul_2exp(value.get_mpz_t(), value.get_mpz_t(), parts->two_exponent());
   return value;
@@ -172,12 +171,12 @@ class Factorial final : public AppInstance {
     out.seconds = seconds;
     if (comm.rank() != 0) return out;
 
-    const auto digits = kernels::decimal_digits(value);
+    const auto digits = exercises::decimal_digits(value);
     auto& r = out.results;
     r = {{"app", "factorial"}, {"n", o_.n}, {"digits", digits},
-         {"leading_digits", kernels::leading_digits(value, digits, 20)},
-         {"trailing_digits", kernels::trailing_digits(value, 20)},
-         {"trailing_zeros", kernels::legendre_exponent(o_.n, 5)}, {"peak_rss_bytes", max_rss}};
+         {"leading_digits", exercises::leading_digits(value, digits, 20)},
+         {"trailing_digits", exercises::trailing_digits(value, 20)},
+         {"trailing_zeros", exercises::legendre_exponent(o_.n, 5)}, {"peak_rss_bytes", max_rss}};
     std::ostringstream text;
     text << "n = " << o_.n << " on " << comm.size() << " rank(s)\n"
          << "digits           " << digits << "\n"
@@ -188,7 +187,7 @@ class Factorial final : public AppInstance {
          << "peak memory      " << max_rss / (1024.0 * 1024.0) << " MiB (largest rank)\n";
     if (o_.baseline || o_.check) {
       const double b0 = MPI_Wtime();
-      const mpz_class reference = kernels::reference_factorial(o_.n);
+      const mpz_class reference = exercises::reference_factorial(o_.n);
       const double baseline = MPI_Wtime() - b0;
       if (o_.baseline) {
         r["baseline_seconds"] = baseline;

@@ -6,8 +6,8 @@
 #include <numeric>
 #include <sstream>
 
+#include "exercises/factorial.hpp"
 #include "journal.hpp"
-#include "multirank/kernels/factorial.hpp"
 #include "multirank/pool/pool.hpp"
 
 namespace multirank::cli {
@@ -32,10 +32,10 @@ struct FactorialOutcome {
 
 FactorialOutcome factorial_task(FactorialJob job) {
   // The prime-split product on one rank; --check compares with GMP's own.
-  const mpz_class value = kernels::factorial(job.n);
+  const mpz_class value = exercises::factorial(job.n);
   FactorialOutcome out;
-  out.digits = kernels::decimal_digits(value);
-  if (job.check) out.exact = value == kernels::reference_factorial(job.n);
+  out.digits = exercises::decimal_digits(value);
+  if (job.check) out.exact = value == exercises::reference_factorial(job.n);
   if (job.keep_value) out.value = value.get_str();
   return out;
 }

@@ -6,9 +6,10 @@
 #include <sstream>
 
 #include "app.hpp"
+#include "exercises/uneven_task.hpp"
 #include "journal.hpp"
-#include "multirank/kernels/uneven_task.hpp"
 #include "multirank/pool/pool.hpp"
+#include "multirank/study/report.hpp"
 #include "multirank/trace/concurrency_profile.hpp"
 #include "multirank/trace/timeline.hpp"
 
@@ -21,7 +22,7 @@ struct UnevenResult {
   double value = 0.0;
 };
 
-UnevenResult uneven_task(kernels::UnevenTask t) { return {t.id, kernels::run_uneven_task(t)}; }
+UnevenResult uneven_task(exercises::UnevenTask t) { return {t.id, exercises::run_uneven_task(t)}; }
 const Task<uneven_task> uneven_pool_task{"imbalance.uneven_task"};
 
 class Imbalance final : public AppInstance {
@@ -38,7 +39,7 @@ class Imbalance final : public AppInstance {
   }
 
   void validate(const Communicator& world) override {
-    tasks_ = spec_.empty() ? kernels::default_uneven_tasks() : kernels::parse_uneven_tasks(spec_);
+    tasks_ = spec_.empty() ? exercises::default_uneven_tasks() : exercises::parse_uneven_tasks(spec_);
     if (schedule_ != "static" && schedule_ != "dynamic" && schedule_ != "auto")
       throw UsageError("unknown schedule '" + schedule_ + "' (static, dynamic, auto)");
     if (!(scale_ > 0) || scale_ > 1e6) throw UsageError("--scale must be a positive number");
@@ -55,7 +56,7 @@ class Imbalance final : public AppInstance {
   void set_problem_scale(int factor) override { factor_ = factor; }
 
   AppResult run(const Communicator& comm) override {
-    std::vector<kernels::UnevenTask> tasks = tasks_;
+    std::vector<exercises::UnevenTask> tasks = tasks_;
     for (auto& t : tasks) t.size = static_cast<std::int64_t>(static_cast<double>(t.size) * scale_ * factor_);
     std::unique_ptr<Journal> journal;
     if (comm.rank() == 0 && !journal_.empty()) journal = std::make_unique<Journal>(journal_, "imbalance", options(), resume_);
@@ -69,7 +70,7 @@ class Imbalance final : public AppInstance {
         const double s0 = MPI_Wtime();
         for (std::size_t i = 0; i < tasks.size(); ++i) {
           const double t0 = MPI_Wtime();
-          (void)kernels::run_uneven_task(tasks[i]);
+          (void)exercises::run_uneven_task(tasks[i]);
           sequential_times[i] = MPI_Wtime() - t0;
         }
         sequential = MPI_Wtime() - s0;
@@ -83,7 +84,7 @@ class Imbalance final : public AppInstance {
     comm.barrier();
     const double p0 = MPI_Wtime();
     run_pool(comm, [&](Pool& pool) {
-      std::vector<kernels::UnevenTask> todo;
+      std::vector<exercises::UnevenTask> todo;
       std::vector<std::size_t> index;
       for (std::size_t i = 0; i < tasks.size(); ++i) {
         if (journal && journal->done().count(static_cast<std::int64_t>(i))) {
@@ -186,7 +187,7 @@ class Imbalance final : public AppInstance {
     out.results = {{"app", "imbalance"},       {"schedule", schedule_},  {"tasks", jt},
                    {"completion_order", completion}, {"makespan", makespan}, {"lower_bound", bound},
                    {"makespan_ratio", bound > 0 ? makespan / bound : 0.0},
-                   {"profile", nlohmann::json::parse(trace::profile_json(profile))}};
+                   {"profile", nlohmann::json::parse(study::profile_json(profile))}};
     if (!no_sequential_) {
       out.results["baseline_seconds"] = sequential;
       out.results["speedup"] = sequential / out.seconds;
@@ -207,7 +208,7 @@ class Imbalance final : public AppInstance {
   int width_ = 64;
   std::string journal_;
   bool resume_ = false;
-  std::vector<kernels::UnevenTask> tasks_;
+  std::vector<exercises::UnevenTask> tasks_;
 };
 
 const RegisterApp registered{{"imbalance", "eight uneven tasks: completion order, static against dynamic scheduling",

@@ -6,13 +6,13 @@
 #include <sstream>
 
 #include "app.hpp"
+#include "exercises/rangesum.hpp"
 #include "journal.hpp"
 #include "multirank/collective/gather.hpp"
 #include "multirank/collective/partition.hpp"
 #include "multirank/collective/reduce.hpp"
 #include "multirank/core/clock.hpp"
 #include "multirank/core/process_info.hpp"
-#include "multirank/kernels/rangesum.hpp"
 #include "rangesum_patterns.hpp"
 
 namespace multirank::cli {
@@ -38,7 +38,7 @@ class RangeSum final : public AppInstance {
     if (o_.lo > std::numeric_limits<std::int64_t>::max() - o_.n)
       throw UsageError("--lo + --n must stay below 2^63");
     o_.pattern = parse_sum_pattern(pattern_name_);
-    o_.kernel = kernels::parse_sum_kernel(kernel_name_);
+    o_.kernel = exercises::parse_sum_kernel(kernel_name_);
     if (o_.chunks < 0) throw UsageError("--chunks must be positive");
     if (o_.resume && o_.journal.empty()) throw UsageError("--resume needs --journal FILE");
     if (!o_.journal.empty()) {
@@ -74,13 +74,13 @@ class RangeSum final : public AppInstance {
     int128_t baseline_total = 0;
     if (baseline_ && comm.rank() == 0) {
       const double t0 = MPI_Wtime();
-      baseline_total = kernels::partial_sum(o_.kernel, o_.lo, o_.lo + o_.n);
+      baseline_total = exercises::partial_sum(o_.kernel, o_.lo, o_.lo + o_.n);
       baseline_seconds = MPI_Wtime() - t0;
     }
     if (comm.rank() != 0) return out;
 
-    const bool plain = o_.kernel == kernels::SumKernel::plain;
-    const int128_t expected = plain ? kernels::closed_form_sum(o_.lo, o_.n) : baseline_total;
+    const bool plain = o_.kernel == exercises::SumKernel::plain;
+    const int128_t expected = plain ? exercises::closed_form_sum(o_.lo, o_.n) : baseline_total;
     const bool checkable = plain || baseline_;
     const bool exact = outcome.total == expected;
     auto& r = out.results;

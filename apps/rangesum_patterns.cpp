@@ -39,7 +39,7 @@ namespace {
 /// Adds partial sums of the heavy kernel modulo 2^64 (stateless, so it maps to an MPI_Op).
 struct WrappingAdd {
   int128_t operator()(const int128_t& a, const int128_t& b) const {
-    return kernels::combine_sums(kernels::SumKernel::heavy, a, b);
+    return exercises::combine_sums(exercises::SumKernel::heavy, a, b);
   }
 };
 
@@ -47,10 +47,10 @@ struct WrappingAdd {
 struct SumChunk {
   std::int64_t lo = 0;
   std::int64_t hi = 0;
-  kernels::SumKernel kernel = kernels::SumKernel::plain;
+  exercises::SumKernel kernel = exercises::SumKernel::plain;
 };
 
-int128_t sum_chunk(SumChunk c) { return kernels::partial_sum(c.kernel, c.lo, c.hi); }
+int128_t sum_chunk(SumChunk c) { return exercises::partial_sum(c.kernel, c.lo, c.hi); }
 const Task<sum_chunk> sum_chunk_task{"rangesum.sum_chunk"};
 
 /// Sums [lo, hi) on this rank and records it as one task.
@@ -61,7 +61,7 @@ int128_t timed_partial(const SyncClock& clock, const SumOptions& o, std::int64_t
   record.pid = process_id();
   record.host = host_name();
   record.queued = record.start = clock.now();
-  const int128_t sum = kernels::partial_sum(o.kernel, range.lo, range.hi);
+  const int128_t sum = exercises::partial_sum(o.kernel, range.lo, range.hi);
   record.end = clock.now();
   return sum;
 }
@@ -91,14 +91,14 @@ SumOutcome block_sums(const Communicator& comm, const SyncClock& clock, const Su
   return out;
 }
 
-int128_t reduce_partials(const Communicator& comm, kernels::SumKernel kernel, int128_t partial) {
-  if (kernel == kernels::SumKernel::plain) return reduce(comm, partial, std::plus<int128_t>{});
+int128_t reduce_partials(const Communicator& comm, exercises::SumKernel kernel, int128_t partial) {
+  if (kernel == exercises::SumKernel::plain) return reduce(comm, partial, std::plus<int128_t>{});
   return reduce(comm, partial, WrappingAdd{});
 }
 
 /// The notes' exercise word for word: every rank puts its partial sum into a Queue; rank 0
 /// gets them all and adds them.
-int128_t combine_through_queue(const Communicator& comm, kernels::SumKernel kernel, int128_t partial) {
+int128_t combine_through_queue(const Communicator& comm, exercises::SumKernel kernel, int128_t partial) {
   std::vector<int> producers(static_cast<std::size_t>(comm.size()));
   for (int r = 0; r < comm.size(); ++r) producers[static_cast<std::size_t>(r)] = r;
   Queue<int128_t> queue(comm, producers, {0}, static_cast<std::size_t>(2 * comm.size()));
@@ -106,12 +106,12 @@ int128_t combine_through_queue(const Communicator& comm, kernels::SumKernel kern
   queue.close();
   int128_t total = 0;
   if (comm.rank() == 0)
-    while (auto item = queue.get()) total = kernels::combine_sums(kernel, total, *item);
+    while (auto item = queue.get()) total = exercises::combine_sums(kernel, total, *item);
   return total;
 }
 
 /// Every rank sends its partial sum to rank 0 through its own Pipe.
-int128_t combine_through_pipes(const Communicator& comm, kernels::SumKernel kernel, int128_t partial) {
+int128_t combine_through_pipes(const Communicator& comm, exercises::SumKernel kernel, int128_t partial) {
   if (comm.rank() != 0) {
     Pipe<int128_t> pipe(comm, 0);
     pipe.send(partial);
@@ -121,7 +121,7 @@ int128_t combine_through_pipes(const Communicator& comm, kernels::SumKernel kern
   int128_t total = partial;
   for (int r = 1; r < comm.size(); ++r) {
     Pipe<int128_t> pipe(comm, r);
-    while (auto item = pipe.recv()) total = kernels::combine_sums(kernel, total, *item);
+    while (auto item = pipe.recv()) total = exercises::combine_sums(kernel, total, *item);
   }
   return total;
 }
@@ -132,7 +132,7 @@ SumOutcome pool_sums(const Communicator& comm, const SumOptions& o) {
   std::unique_ptr<Journal> journal;
   if (comm.rank() == 0 && !o.journal.empty()) {
     journal = std::make_unique<Journal>(o.journal, "rangesum",
-                                        nlohmann::json{{"n", o.n}, {"lo", o.lo}, {"kernel", kernels::to_string(o.kernel)},
+                                        nlohmann::json{{"n", o.n}, {"lo", o.lo}, {"kernel", exercises::to_string(o.kernel)},
                                                        {"chunks", chunks.size()}},
                                         o.resume);
   }
@@ -158,7 +158,7 @@ SumOutcome pool_sums(const Communicator& comm, const SumOptions& o) {
       partials[i] = partial;
       if (journal) journal->record(static_cast<std::int64_t>(i), to_string(partial));
     }
-    for (const auto& p : partials) out.total = kernels::combine_sums(o.kernel, out.total, *p);
+    for (const auto& p : partials) out.total = exercises::combine_sums(o.kernel, out.total, *p);
     for (auto r : pool.records()) {
       r.task_id = static_cast<std::int64_t>(todo_index[static_cast<std::size_t>(r.task_id)]);
       out.tasks.push_back(std::move(r));

@@ -5,12 +5,12 @@
 #include <string>
 #include <vector>
 
+#include "exercises/rangesum.hpp"
 #include "multirank/collective/partition.hpp"
 #include "multirank/core/clock.hpp"
 #include "multirank/core/communicator.hpp"
 #include "multirank/core/int128.hpp"
 #include "multirank/core/task_record.hpp"
-#include "multirank/kernels/rangesum.hpp"
 
 namespace multirank::cli {
 
@@ -31,7 +31,7 @@ struct SumOptions {
   std::int64_t n = 0;
   std::int64_t lo = 0;
   SumPattern pattern = SumPattern::scatter_gather;
-  kernels::SumKernel kernel = kernels::SumKernel::plain;
+  exercises::SumKernel kernel = exercises::SumKernel::plain;
   std::int64_t chunks = 0;  ///< pool pattern: chunk count (0: 16 per rank)
   std::string journal;      ///< pool pattern: journal file ("" for none)
   bool resume = false;      ///< pool pattern: continue the journal

@@ -8,9 +8,9 @@
 #include <string>
 #include <vector>
 
+#include "exercises/word_count.hpp"
 #include "multirank/collective/reduce.hpp"
 #include "multirank/core/error.hpp"
-#include "multirank/pipeline/word_count.hpp"
 #include "registry.hpp"
 
 namespace multirank::cli {
@@ -22,7 +22,7 @@ struct WordcountArgs {
   std::string output;
   bool force = false;
   std::string words = "alnum";
-  std::size_t block_kib = kDefaultBlockBytes / 1024;
+  std::size_t block_kib = exercises::kDefaultBlockBytes / 1024;
   bool json = false;
 };
 
@@ -34,7 +34,7 @@ nlohmann::json stages_json(const PipelineReport& report) {
   return out;
 }
 
-void print_result(const WordcountArgs& args, const WordCountResult& r, int ranks) {
+void print_result(const WordcountArgs& args, const exercises::WordCountResult& r, int ranks) {
   const auto top = r.counts.top(args.top);
   const double mb_per_s = r.report.seconds > 0 ? static_cast<double>(r.bytes) / 1e6 / r.report.seconds : 0.0;
   if (args.json) {
@@ -79,7 +79,7 @@ Action setup(CLI::App& app) {
       ->capture_default_str();
   app.add_flag("--json", args->json, "print one JSON object");
   auto validate = [args](const Communicator& world) {
-    (void)parse_word_rule(args->words);
+    (void)exercises::parse_word_rule(args->words);
     if (args->block_kib == 0 || args->block_kib > 1024 * 1024) throw UsageError("--block-kib must be in 1..1048576");
     if (args->force && args->output.empty()) throw UsageError("--force goes with --output FILE");
     // Only rank 0 reads the files and writes the output, so only rank 0 needs to see them
@@ -95,19 +95,19 @@ Action setup(CLI::App& app) {
       if (fs::exists(fs::symlink_status(out, ec)) && !args->force)
         throw UsageError("--output " + args->output + " exists: add --force to replace it");
     }
-    for (const auto& f : args->files) check_text_file(f);
+    for (const auto& f : args->files) exercises::check_text_file(f);
   };
   auto run = [args](const Communicator& world) {
-    WordCountOptions options;
+    exercises::WordCountOptions options;
     options.files = args->files;
-    options.rule = parse_word_rule(args->words);
+    options.rule = exercises::parse_word_rule(args->words);
     options.block_bytes = args->block_kib * 1024;
     // A failing stage (invalid UTF-8 deep in a file, a read error) ends the pipeline on every rank
     // with the same message: print it once and fail everywhere, no abort needed.
     std::string failure;
-    WordCountResult result;
+    exercises::WordCountResult result;
     try {
-      result = word_count(world, options);
+      result = exercises::word_count(world, options);
       if (world.rank() == 0 && !args->output.empty()) result.counts.write_tsv(args->output);
     } catch (const std::exception& e) {
       failure = e.what();

@@ -1,6 +1,8 @@
 #pragma once
-/// \file Everything multirank offers without HDF5, GMP or ICU flags, in one include.
-/// (Add <multirank/collective/gmp.hpp>, <multirank/study/...> or <multirank/pipeline/...> as needed.)
+/// \file The core library in one include (target multirank::multirank; no HDF5, ICU or GMP).
+/// Add <multirank/pipeline/pipeline.hpp> for pipelines, <multirank/study/...> (target
+/// multirank::study) for study files, <multirank/core/boost_mpi.hpp> (multirank::boost_mpi)
+/// for Boost.MPI views.
 
 #include "multirank/channel/pipe.hpp"
 #include "multirank/channel/queue.hpp"

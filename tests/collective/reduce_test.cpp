@@ -4,7 +4,6 @@
 #include <functional>
 #include <string>
 
-#include "multirank/collective/gmp.hpp"
 #include "multirank/collective/partition.hpp"
 #include "multirank/collective/reduce.hpp"
 #include "multirank/core/communicator.hpp"
@@ -107,34 +106,6 @@ TEST(Reduce, NonCommutativeOperationsKeepRankOrder) {
         multirank::reduce(comm, std::string("<").append(std::to_string(comm.rank())).append(">"), std::plus<std::string>{}, root);
     if (comm.rank() == root) { EXPECT_EQ(s, expect_text); }
   }
-}
-
-TEST(Reduce, GmpProductIsTheExactFactorial) {
-  const auto comm = Communicator::world();
-  for (unsigned long n : {1UL, 2UL, 5UL, 200UL, 3000UL}) {
-    mpz_class part = 1;
-    for (auto i : multirank::block_range<std::uint64_t>(1, n + 1, comm.rank(), comm.size()))
-      part *= static_cast<unsigned long>(i);
-    mpz_class expect;
-    mpz_fac_ui(expect.get_mpz_t(), n);
-    const mpz_class total = multirank::reduce(comm, part, std::multiplies<>{}, comm.size() - 1);
-    if (comm.rank() == comm.size() - 1) { EXPECT_EQ(total, expect) << "n=" << n; }
-    const mpz_class everywhere = multirank::allreduce(comm, part, std::multiplies<mpz_class>{});
-    EXPECT_EQ(everywhere, expect) << "n=" << n;
-  }
-}
-
-TEST(Reduce, GmpSignsAndZeroSurviveTheWire) {
-  const auto comm = Communicator::world();
-  // Each rank contributes -(2^200 + rank) and 0; the sum is exact and negative.
-  mpz_class mine = -((mpz_class(1) << 200) + comm.rank());
-  const mpz_class total = multirank::allreduce(comm, mine, std::plus<>{});
-  const long p = comm.size();
-  EXPECT_EQ(total, -(p * (mpz_class(1) << 200) + p * (p - 1) / 2));
-  const mpz_class zero = multirank::allreduce(comm, mpz_class(0), std::plus<>{});
-  EXPECT_EQ(zero, 0);
-  EXPECT_EQ(multirank::allreduce(comm, mpz_class(comm.rank() == 0 ? -7 : 3), multirank::minimum<>{}),
-            comm.size() == 1 ? 3 * 0 - 7 : -7);
 }
 
 }  // namespace

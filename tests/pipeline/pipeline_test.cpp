@@ -1,26 +1,20 @@
-// Pipelines at 1-4 ranks: exact items, end-of-stream, order, failure, figures; the word count
-// against Python's Counter.
+// Pipelines at 1-4 ranks: exact items, end-of-stream, order, failure, figures.
 #include <gtest/gtest.h>
-#include <unistd.h>
-
-#include <boost/mpi/collectives/all_reduce.hpp>
-#include <boost/mpi/collectives/broadcast.hpp>
-#include <boost/mpi/collectives/gather.hpp>
 
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <chrono>
-#include <filesystem>
 #include <functional>
 #include <numeric>
 #include <string>
 #include <vector>
 
+#include "multirank/collective/broadcast.hpp"
+#include "multirank/collective/gather.hpp"
+#include "multirank/collective/reduce.hpp"
 #include "multirank/core/communicator.hpp"
 #include "multirank/pipeline/pipeline.hpp"
-#include "multirank/pipeline/word_count.hpp"
-#include "sample_text.hpp"
 
 using multirank::Communicator;
 using multirank::Emit;
@@ -31,7 +25,6 @@ using multirank::PipelineReport;
 using multirank::SinkWorker;
 using multirank::StageContext;
 using multirank::Worker;
-namespace mt = multirank::testing;
 
 namespace {
 
@@ -44,28 +37,14 @@ auto count_to(long n) {
 
 /// Sums a value over all ranks.
 long sum_over(const Communicator& comm, long v) {
-  return boost::mpi::all_reduce(comm.boost(), v, std::plus<long>());
+  return multirank::allreduce(comm, v, std::plus<long>());
 }
 
 /// Every rank's vector, concatenated, on every rank.
 std::vector<long> gather_all(const Communicator& comm, const std::vector<long>& mine) {
-  std::vector<std::vector<long>> all;
-  boost::mpi::gather(comm.boost(), mine, all, 0);
-  std::vector<long> out;
-  for (const auto& v : all) out.insert(out.end(), v.begin(), v.end());
-  boost::mpi::broadcast(comm.boost(), out, 0);
+  std::vector<long> out = multirank::gatherv(comm, mine, 0);
+  multirank::broadcast(comm, out, 0);
   return out;
-}
-
-/// A directory shared by the ranks (one host), made by rank 0.
-std::string shared_dir(const Communicator& comm) {
-  std::string dir;
-  if (comm.rank() == 0) {
-    dir = (std::filesystem::temp_directory_path() / ("multirank_pipeline_" + std::to_string(::getpid()))).string();
-    std::filesystem::create_directories(dir);
-  }
-  boost::mpi::broadcast(comm.boost(), dir, 0);
-  return dir;
 }
 
 }  // namespace
@@ -244,80 +223,4 @@ TEST(Pipeline, MisuseIsAUsageError) {
                              {.ranks = 2, .ordered = true})),
                multirank::UsageError);
   EXPECT_THROW(p.run(), multirank::UsageError);  // no sink
-}
-
-// The word count equals Python's Counter at every rank count, for both rules; blocks are small
-// so that every rank gets some.
-TEST(WordCount, MatchesPythonCounterAtAnyRankCount) {
-  const auto comm = Communicator::world();
-  const std::string dir = shared_dir(comm);
-  const std::string a = dir + "/a.txt", b = dir + "/b.txt";
-  if (comm.rank() == 0) {
-    mt::write_file(a, mt::sample_text(300000, 1));
-    mt::write_file(b, mt::sample_text(100000, 2));
-  }
-  comm.barrier();
-  for (const char* rule : {"alnum", "whitespace"}) {
-    multirank::WordCountOptions options;
-    options.files = {a, b};
-    options.rule = multirank::parse_word_rule(rule);
-    options.block_bytes = 8192;
-    const auto result = multirank::word_count(comm, options);
-    EXPECT_EQ(result.bytes, std::filesystem::file_size(a) + std::filesystem::file_size(b));
-    ASSERT_EQ(result.report.stages.size(), 3u);
-    EXPECT_EQ(result.report.stages[1].ranks.size(), static_cast<std::size_t>(comm.size()));
-    EXPECT_EQ(result.report.stages[1].items_in, result.report.stages[0].items_out);
-    EXPECT_GE(result.report.stages[0].items_out, 400000u / 8192);
-    if (comm.rank() == 0) {
-      result.counts.write_tsv(dir + "/counts.tsv");
-      EXPECT_EQ(mt::read_file(dir + "/counts.tsv"), mt::python_reference_tsv(rule, {a, b})) << rule;
-      EXPECT_GT(result.counts.total(), 50000u);
-    } else {
-      EXPECT_EQ(result.counts.total(), 0u);
-    }
-  }
-  comm.barrier();
-  if (comm.rank() == 0) std::filesystem::remove_all(dir);
-}
-
-TEST(WordCount, EmptyFileAndFileWithoutWords) {
-  const auto comm = Communicator::world();
-  const std::string dir = shared_dir(comm);
-  if (comm.rank() == 0) {
-    mt::write_file(dir + "/empty.txt", "");
-    mt::write_file(dir + "/punct.txt", "¿? ¡! -- ... «» \n\n\t");
-  }
-  comm.barrier();
-  multirank::WordCountOptions options;
-  options.files = {dir + "/empty.txt", dir + "/punct.txt"};
-  const auto result = multirank::word_count(comm, options);
-  EXPECT_EQ(result.counts.total(), 0u);
-  EXPECT_EQ(result.counts.distinct(), 0u);
-  EXPECT_EQ(result.bytes, std::filesystem::file_size(dir + "/punct.txt"));
-  comm.barrier();
-  if (comm.rank() == 0) std::filesystem::remove_all(dir);
-}
-
-// Invalid UTF-8 deep in a file: every rank gets the same error naming the file and offset.
-TEST(WordCount, InvalidUtf8EndsTheCountOnEveryRank) {
-  const auto comm = Communicator::world();
-  const std::string dir = shared_dir(comm);
-  const std::string path = dir + "/bad.txt";
-  std::string text = mt::sample_text(100000, 3);
-  const std::size_t at = text.find(' ', 70000) + 1;
-  text.insert(at, "ni\xf1o ");
-  if (comm.rank() == 0) mt::write_file(path, text);
-  comm.barrier();
-  multirank::WordCountOptions options;
-  options.files = {path};
-  options.block_bytes = 4096;
-  try {
-    (void)multirank::word_count(comm, options);
-    ADD_FAILURE() << "no error";
-  } catch (const PipelineError& e) {
-    EXPECT_EQ(std::string(e.what()), "invalid UTF-8 at " + path + ": byte " + std::to_string(at + 2));
-    EXPECT_EQ(e.stage(), "count");
-  }
-  comm.barrier();
-  if (comm.rank() == 0) std::filesystem::remove_all(dir);
 }

@@ -1,8 +1,6 @@
 // The concurrency profile against timelines worked out by hand.
 #include <gtest/gtest.h>
 
-#include <nlohmann/json.hpp>
-
 #include "multirank/trace/concurrency_profile.hpp"
 
 namespace mt = multirank::trace;
@@ -70,17 +68,12 @@ TEST(ConcurrencyProfile, OverlapOnOneRankCountsOnceForBusy) {
   EXPECT_DOUBLE_EQ(p.busy_seconds, 5.0);  // the sum of exec(τ) does count both
 }
 
-TEST(ConcurrencyProfile, EmptyAndJson) {
+TEST(ConcurrencyProfile, EmptyAndText) {
   const auto p = mt::concurrency_profile({}, 2);
   EXPECT_EQ(p.tasks, 0u);
   EXPECT_EQ(p.peak_parallelism, 0);
   EXPECT_EQ(p.ranks.size(), 2u);
   const auto q = mt::concurrency_profile({task(0, 0, 0, 1), task(1, 1, 0.5, 1)});
-  const auto j = nlohmann::json::parse(mt::profile_json(q));
-  EXPECT_EQ(j["peak_parallelism"], 2);
-  EXPECT_EQ(j["overlapped"], true);
-  EXPECT_DOUBLE_EQ(j["mean_parallelism"].get<double>(), 1.5);
-  EXPECT_EQ(j["ranks"].size(), 2u);
   const std::string text = mt::format_profile(q);
   EXPECT_NE(text.find("peak 2"), std::string::npos) << text;
   EXPECT_NE(text.find("rank 1"), std::string::npos) << text;

@@ -1,6 +1,5 @@
 #pragma once
-/// \file The collective layer in one include: partitions and scatter/gather/reduce helpers
-/// (GMP support is separate: multirank/collective/gmp.hpp).
+/// \file The collective layer in one include: partitions and scatter/gather/reduce/broadcast.
 
 #include "multirank/collective/broadcast.hpp"
 #include "multirank/collective/datatype.hpp"

@@ -4,8 +4,8 @@
 /// ```cpp
 /// multirank::uint128_t part = ...;                      // this rank's partial sum
 /// auto total = multirank::reduce(comm, part, std::plus<>{});     // meaningful on rank 0
-/// mpz_class f = ...;                                     // with multirank/collective/gmp.hpp
-/// auto product = multirank::allreduce(comm, f, std::multiplies<>{});  // on every rank
+/// std::string s = ...;                                   // any type that messages carry
+/// auto joined = multirank::allreduce(comm, s, std::plus<>{});  // on every rank, in rank order
 /// ```
 /// How the values travel, fastest first:
 /// - arithmetic T with a known op (std::plus, std::multiplies, maximum, minimum, bit ops):

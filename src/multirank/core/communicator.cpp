@@ -97,10 +97,6 @@ void Communicator::reset() noexcept {
   comm_ = MPI_COMM_NULL;
 }
 
-boost::mpi::communicator Communicator::boost() const {
-  return boost::mpi::communicator(comm_, boost::mpi::comm_attach);
-}
-
 Communicator Communicator::split(int color, int key) const {
   // MPI_Comm_split blocks: wait for every rank first, sleeping, so nobody spins inside it.
   barrier();

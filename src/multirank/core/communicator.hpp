@@ -3,8 +3,6 @@
 
 #include <mpi.h>
 
-#include <boost/mpi/communicator.hpp>
-
 #include <chrono>
 #include <cstddef>
 #include <functional>
@@ -62,8 +60,6 @@ class Communicator {
   [[nodiscard]] MPI_Comm native() const noexcept { return comm_; }
   /// False for the empty communicator (e.g. a split that excluded this rank).
   [[nodiscard]] explicit operator bool() const noexcept { return comm_ != MPI_COMM_NULL; }
-  /// A Boost.MPI view of the same communicator (not owning).
-  [[nodiscard]] boost::mpi::communicator boost() const;
 
   /// Another private duplicate (collective).
   [[nodiscard]] Communicator dup() const { return Communicator(comm_); }

@@ -1,7 +1,6 @@
 // The pipeline's untyped parts: placement, failure notices, threads, and the report.
 #include "multirank/pipeline/pipeline.hpp"
 
-#include <boost/mpi/collectives/all_gather.hpp>
 #include <boost/serialization/string.hpp>
 #include <boost/serialization/utility.hpp>
 #include <boost/serialization/vector.hpp>
@@ -9,6 +8,8 @@
 #include <algorithm>
 #include <thread>
 #include <tuple>
+
+#include "multirank/collective/gather.hpp"
 
 namespace multirank {
 namespace detail {
@@ -80,8 +81,7 @@ PipelineReport PipelineControl::finish(const std::vector<std::pair<int, StageRep
   }
   mine.seconds = seconds;
   mine.instances = local;
-  std::vector<RankSummary> all;
-  boost::mpi::all_gather(comm_.boost(), mine, all);
+  const std::vector<RankSummary> all = allgather(comm_, mine);
 
   // Every notice sent to this rank is received, every notice it sent completes: nothing stays in flight.
   for (int r = 0; r < comm_.size(); ++r)

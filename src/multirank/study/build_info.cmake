@@ -1,6 +1,6 @@
 # Build facts for the study files' root attributes (git commit, compiler, flags), known at
 # configure time and handed to the library as a generated header, multirank_build_info.hpp.
-# Include this file after the multirank target exists. Without it the library writes "unknown".
+# Include this file after the multirank_study target exists. Without it the library writes "unknown".
 find_package(Git QUIET)
 set(MULTIRANK_GIT_COMMIT "unknown")
 if(GIT_FOUND AND EXISTS "${PROJECT_SOURCE_DIR}/.git")
@@ -17,5 +17,5 @@ string(STRIP "${CMAKE_CXX_FLAGS} ${CMAKE_CXX_FLAGS_${_mr_build_type_upper}} -std
        MULTIRANK_COMPILER_FLAGS)
 configure_file("${CMAKE_CURRENT_LIST_DIR}/build_info.hpp.in"
                "${PROJECT_BINARY_DIR}/generated/multirank_build_info.hpp" @ONLY)
-target_include_directories(multirank PRIVATE "$<BUILD_INTERFACE:${PROJECT_BINARY_DIR}/generated>")
+target_include_directories(multirank_study PRIVATE "$<BUILD_INTERFACE:${PROJECT_BINARY_DIR}/generated>")
 set_property(GLOBAL PROPERTY MULTIRANK_BUILD_INFO_INCLUDED TRUE)

@@ -186,7 +186,7 @@ std::string json(const Report& report, const std::vector<std::string>& plots) {
   }
   nlohmann::json profiles = nlohmann::json::array();
   for (const auto& p : report.profiles) {
-    nlohmann::json j = nlohmann::json::parse(trace::profile_json(p.profile));
+    nlohmann::json j = nlohmann::json::parse(profile_json(p.profile));
     j["source"] = p.source;
     j["app"] = p.app;
     j["mode"] = p.mode;
@@ -219,6 +219,27 @@ std::string format_report(const Report& report, ReportFormat format, const std::
       return out;
     }
   }
+}
+
+std::string profile_json(const trace::ConcurrencyProfile& p) {
+  nlohmann::json ranks = nlohmann::json::array();
+  for (const auto& r : p.ranks)
+    ranks.push_back({{"rank", r.rank},
+                     {"tasks", r.tasks},
+                     {"busy_seconds", r.busy_seconds},
+                     {"busy_fraction", r.busy_fraction},
+                     {"idle_fraction", r.idle_fraction}});
+  const nlohmann::json j{{"tasks", p.tasks},
+                         {"first_start", p.first_start},
+                         {"last_end", p.last_end},
+                         {"makespan", p.makespan},
+                         {"busy_seconds", p.busy_seconds},
+                         {"wait_seconds", p.wait_seconds},
+                         {"mean_parallelism", p.mean_parallelism},
+                         {"peak_parallelism", p.peak_parallelism},
+                         {"overlapped", p.overlapped},
+                         {"ranks", ranks}};
+  return j.dump();
 }
 
 }  // namespace multirank::study

@@ -48,6 +48,10 @@ struct Report {
 /// Combines the runs of `files` into tables and profiles.
 [[nodiscard]] Report build_report(const std::vector<StudyFile>& files);
 
+/// A concurrency profile as one JSON object text (keys as the struct's fields), for reports and
+/// the apps' --json.
+[[nodiscard]] std::string profile_json(const trace::ConcurrencyProfile& profile);
+
 /// The report as text: aligned tables, Markdown, or one JSON document. `plots` lists files written.
 [[nodiscard]] std::string format_report(const Report& report, ReportFormat format,
                                         const std::vector<std::string>& plots = {});

@@ -1,6 +1,5 @@
 #include "multirank/trace/concurrency_profile.hpp"
 
-#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <cstdio>
@@ -113,27 +112,6 @@ std::string format_profile(const ConcurrencyProfile& p) {
     out += line;
   }
   return out;
-}
-
-std::string profile_json(const ConcurrencyProfile& p) {
-  nlohmann::json ranks = nlohmann::json::array();
-  for (const auto& r : p.ranks)
-    ranks.push_back({{"rank", r.rank},
-                     {"tasks", r.tasks},
-                     {"busy_seconds", r.busy_seconds},
-                     {"busy_fraction", r.busy_fraction},
-                     {"idle_fraction", r.idle_fraction}});
-  const nlohmann::json j{{"tasks", p.tasks},
-                         {"first_start", p.first_start},
-                         {"last_end", p.last_end},
-                         {"makespan", p.makespan},
-                         {"busy_seconds", p.busy_seconds},
-                         {"wait_seconds", p.wait_seconds},
-                         {"mean_parallelism", p.mean_parallelism},
-                         {"peak_parallelism", p.peak_parallelism},
-                         {"overlapped", p.overlapped},
-                         {"ranks", ranks}};
-  return j.dump();
 }
 
 }  // namespace multirank::trace

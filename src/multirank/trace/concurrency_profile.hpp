@@ -48,7 +48,4 @@ struct ConcurrencyProfile {
 /// A few lines of text: makespan, busy time, mean and peak parallelism, per-rank busy and idle.
 [[nodiscard]] std::string format_profile(const ConcurrencyProfile& profile);
 
-/// The profile as one JSON object (keys as the struct's fields).
-[[nodiscard]] std::string profile_json(const ConcurrencyProfile& profile);
-
 }  // namespace multirank::trace

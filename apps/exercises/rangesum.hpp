@@ -6,7 +6,7 @@
 
 #include "multirank/core/int128.hpp"
 
-namespace multirank::kernels {
+namespace multirank::exercises {
 
 /// Which function of each element is summed.
 enum class SumKernel {
@@ -41,4 +41,4 @@ int128_t combine_sums(SumKernel kernel, int128_t a, int128_t b);
 /// The closed form n·lo + n(n-1)/2 of the plain sum of [lo, lo+n).
 int128_t closed_form_sum(std::int64_t lo, std::int64_t n);
 
-}  // namespace multirank::kernels
+}  // namespace multirank::exercises

@@ -19,7 +19,7 @@
 #include <cstdint>
 #include <vector>
 
-namespace multirank::kernels {
+namespace multirank::exercises {
 
 /// The primes up to n, ascending (sieve of Eratosthenes).
 std::vector<std::uint32_t> primes_up_to(std::uint64_t n);
@@ -72,4 +72,4 @@ std::string leading_digits(const mpz_class& x, std::uint64_t digits, int count);
 /// The last `count` decimal digits of x (zero-padded).
 std::string trailing_digits(const mpz_class& x, int count);
 
-}  // namespace multirank::kernels
+}  // namespace multirank::exercises

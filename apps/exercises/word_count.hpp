@@ -5,13 +5,13 @@
 #include <string>
 #include <vector>
 
+#include "exercises/text_blocks.hpp"
+#include "exercises/word_counts.hpp"
+#include "exercises/words.hpp"
 #include "multirank/core/communicator.hpp"
 #include "multirank/pipeline/pipeline_report.hpp"
-#include "multirank/pipeline/text_blocks.hpp"
-#include "multirank/pipeline/word_counts.hpp"
-#include "multirank/pipeline/words.hpp"
 
-namespace multirank {
+namespace multirank::exercises {
 
 /// What to count and how.
 struct WordCountOptions {
@@ -34,4 +34,4 @@ struct WordCountResult {
 /// every rank when any stage fails (an unreadable file, invalid UTF-8), with that stage's message.
 WordCountResult word_count(const Communicator& comm, const WordCountOptions& options);
 
-}  // namespace multirank
+}  // namespace multirank::exercises

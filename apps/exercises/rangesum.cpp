@@ -1,10 +1,10 @@
-#include "multirank/kernels/rangesum.hpp"
+#include "exercises/rangesum.hpp"
 
 #include <algorithm>
 
 #include "multirank/core/error.hpp"
 
-namespace multirank::kernels {
+namespace multirank::exercises {
 
 SumKernel parse_sum_kernel(const std::string& name) {
   if (name == "plain") return SumKernel::plain;
@@ -58,4 +58,4 @@ int128_t closed_form_sum(std::int64_t lo, std::int64_t n) {
   return n128 * lo + n128 * (n128 - 1) / 2;
 }
 
-}  // namespace multirank::kernels
+}  // namespace multirank::exercises

@@ -1,5 +1,5 @@
 // Word counts: hashing for counting, sorting only for output.
-#include "multirank/pipeline/word_counts.hpp"
+#include "exercises/word_counts.hpp"
 
 #include <unistd.h>
 
@@ -10,7 +10,7 @@
 #include <filesystem>
 #include <stdexcept>
 
-namespace multirank {
+namespace multirank::exercises {
 
 void WordCounts::add(std::string_view word, std::uint64_t n) {
   auto it = map_.find(word);
@@ -86,4 +86,4 @@ void WordCounts::write_tsv(const std::string& path) const {
   }
 }
 
-}  // namespace multirank
+}  // namespace multirank::exercises

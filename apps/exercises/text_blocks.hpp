@@ -7,9 +7,9 @@
 #include <string>
 #include <vector>
 
-#include "multirank/pipeline/words.hpp"
+#include "exercises/words.hpp"
 
-namespace multirank {
+namespace multirank::exercises {
 
 /// A piece of one input file that starts and ends at word boundaries.
 struct TextBlock {
@@ -68,4 +68,4 @@ class BlockReader {
 /// without NUL bytes); throws UsageError with one line naming the problem otherwise.
 void check_text_file(const std::string& path);
 
-}  // namespace multirank
+}  // namespace multirank::exercises

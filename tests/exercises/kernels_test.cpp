@@ -2,13 +2,13 @@
 
 #include <limits>
 
+#include "exercises/factorial.hpp"
+#include "exercises/rangesum.hpp"
+#include "exercises/uneven_task.hpp"
 #include "multirank/core/error.hpp"
-#include "multirank/kernels/factorial.hpp"
-#include "multirank/kernels/rangesum.hpp"
-#include "multirank/kernels/uneven_task.hpp"
 
 using namespace multirank;
-using namespace multirank::kernels;
+using namespace multirank::exercises;
 
 TEST(Factorial, HighRootAndLowTermsMultiplyToTheFactorialForEverySplit) {
   for (std::uint64_t n : {0UL, 1UL, 2UL, 3UL, 10UL, 97UL, 1000UL, 20000UL, 123457UL}) {

@@ -7,7 +7,7 @@
 #include <string>
 #include <string_view>
 
-namespace multirank {
+namespace multirank::exercises {
 
 /// How text is cut into words.
 enum class WordRule {
@@ -132,4 +132,4 @@ void Tokenizer::for_each_word(std::string_view text, const TextOrigin& origin, O
   if (in_word) on_word(normalise(text.substr(start, n - start), ascii, lower));
 }
 
-}  // namespace multirank
+}  // namespace multirank::exercises

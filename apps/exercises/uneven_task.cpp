@@ -1,4 +1,4 @@
-#include "multirank/kernels/uneven_task.hpp"
+#include "exercises/uneven_task.hpp"
 
 #include <cmath>
 #include <cstdlib>
@@ -6,7 +6,7 @@
 
 #include "multirank/core/error.hpp"
 
-namespace multirank::kernels {
+namespace multirank::exercises {
 
 std::vector<UnevenTask> default_uneven_tasks() {
   return {{1, 3'000'000, 3}, {2, 5'000'000, 5}, {3, 8'000'000, 4}, {4, 4'000'000, 6},
@@ -78,4 +78,4 @@ double uneven_task_work(const UnevenTask& task) {
   return static_cast<double>(task.size) + static_cast<double>(task.complexity) * 1e6;
 }
 
-}  // namespace multirank::kernels
+}  // namespace multirank::exercises

@@ -12,7 +12,7 @@
 #include <utility>
 #include <vector>
 
-namespace multirank {
+namespace multirank::exercises {
 
 /// Counts per word. Lookups by string_view allocate nothing for words already counted.
 class WordCounts {
@@ -76,4 +76,4 @@ class WordCounts {
   std::uint64_t total_ = 0;
 };
 
-}  // namespace multirank
+}  // namespace multirank::exercises

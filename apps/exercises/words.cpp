@@ -1,5 +1,5 @@
 // Word rules on UTF-8 text: an ASCII table for the common bytes, ICU for everything else.
-#include "multirank/pipeline/words.hpp"
+#include "exercises/words.hpp"
 
 #include <unicode/bytestream.h>
 #include <unicode/casemap.h>
@@ -11,7 +11,7 @@
 
 #include "multirank/core/error.hpp"
 
-namespace multirank {
+namespace multirank::exercises {
 
 WordRule parse_word_rule(std::string_view name) {
   if (name == "alnum") return WordRule::alnum;
@@ -151,4 +151,4 @@ std::size_t last_word_boundary(std::string_view text, WordRule rule) {
   return best;
 }
 
-}  // namespace multirank
+}  // namespace multirank::exercises

@@ -67,7 +67,7 @@ inline std::string run_command(const std::string& command) {
 
 /// The Python Counter reference's TSV for `files` under `rule` ("alnum" or "whitespace").
 inline std::string python_reference_tsv(const std::string& rule, const std::vector<std::string>& files) {
-  std::string cmd = std::string("python3 ") + MULTIRANK_PIPELINE_TEST_DIR "/reference_words.py count " + rule;
+  std::string cmd = std::string("python3 ") + MULTIRANK_EXERCISES_TEST_DIR "/reference_words.py count " + rule;
   for (const auto& f : files) cmd += " '" + f + "'";
   return run_command(cmd);
 }

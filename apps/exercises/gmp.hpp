@@ -1,12 +1,11 @@
 #pragma once
-/// \file GMP big integers (mpz_class) as message values: Boost.Serialization of their limbs,
-/// so they can be sent, gathered, broadcast and reduced like any other value.
+/// \file GMP big integers (mpz_class) over multirank messages, for the factorial exercises.
 ///
-/// ```cpp
-/// #include <multirank/collective/gmp.hpp>
-/// mpz_class part = ...;   // this rank's product
-/// mpz_class all = multirank::reduce(comm, part, std::multiplies<>{});  // exact, on rank 0
-/// ```
+/// - As message values: a Boost.Serialization of their limbs, so they can be sent, gathered,
+///   broadcast and reduced like any other value
+///   (`mpz_class all = multirank::reduce(comm, part, std::multiplies<>{});`).
+/// - Raw: send_mpz / recv_mpz move the limbs as bytes straight into the receiver's integer, with
+///   no archive and no intermediate buffer (the factorial's slices, megabytes each).
 /// \note Needs -lgmpxx -lgmp (pkg-config gmpxx) in the program that includes it.
 
 #include <gmpxx.h>
@@ -16,6 +15,8 @@
 
 #include <cstddef>
 #include <cstdint>
+
+#include "multirank/core/communicator.hpp"
 
 namespace boost::serialization {
 
@@ -54,3 +55,28 @@ void serialize(Archive& ar, mpz_class& z, const unsigned int version) {
 }
 
 }  // namespace boost::serialization
+
+namespace multirank::exercises {
+
+/// Sends `count` limbs as a non-negative big integer that recv_mpz receives (size, then limbs).
+inline void send_limbs(const Communicator& comm, int dest, int tag, const mp_limb_t* limbs, std::uint64_t count) {
+  comm.send(dest, tag, count);
+  comm.send_bytes(dest, tag, limbs, count * sizeof(mp_limb_t));
+}
+
+/// Sends a non-negative big integer.
+inline void send_mpz(const Communicator& comm, int dest, int tag, const mpz_class& x) {
+  send_limbs(comm, dest, tag, mpz_limbs_read(x.get_mpz_t()), mpz_size(x.get_mpz_t()));
+}
+
+/// Receives what send_mpz sent, without an intermediate buffer.
+inline mpz_class recv_mpz(const Communicator& comm, int source, int tag) {
+  const auto limbs = comm.recv<std::uint64_t>(source, tag);
+  mpz_class x;
+  mp_limb_t* dst = mpz_limbs_write(x.get_mpz_t(), static_cast<mp_size_t>(limbs ? limbs : 1));
+  comm.recv_bytes_known(source, tag, dst, limbs * sizeof(mp_limb_t));
+  mpz_limbs_finish(x.get_mpz_t(), static_cast<mp_size_t>(limbs));
+  return x;
+}
+
+}  // namespace multirank::exercises

@@ -1,13 +1,12 @@
 // The word count as read -> count -> merge: one reader, a counter on every rank, one merger.
-#include "multirank/pipeline/word_count.hpp"
-
-#include <boost/mpi/collectives/broadcast.hpp>
+#include "exercises/word_count.hpp"
 
 #include <memory>
 
+#include "multirank/collective/broadcast.hpp"
 #include "multirank/pipeline/pipeline.hpp"
 
-namespace multirank {
+namespace multirank::exercises {
 
 WordCountResult word_count(const Communicator& comm, const WordCountOptions& options) {
   if (options.block_bytes == 0) throw UsageError("word_count: the block size must be positive");
@@ -53,8 +52,8 @@ WordCountResult word_count(const Communicator& comm, const WordCountOptions& opt
 
   result.report = pipeline.run();
   // run() ended with every rank together, so this broadcast does not wait long.
-  boost::mpi::broadcast(comm.boost(), result.bytes, 0);
+  broadcast(comm, result.bytes, 0);
   return result;
 }
 
-}  // namespace multirank
+}  // namespace multirank::exercises

@@ -7,18 +7,18 @@
 #include <string>
 #include <vector>
 
+#include "exercises/text_blocks.hpp"
+#include "exercises/word_counts.hpp"
+#include "exercises/words.hpp"
 #include "multirank/core/error.hpp"
-#include "multirank/pipeline/text_blocks.hpp"
-#include "multirank/pipeline/word_counts.hpp"
-#include "multirank/pipeline/words.hpp"
 #include "sample_text.hpp"
 
-using multirank::BlockReader;
-using multirank::TextBlock;
-using multirank::TextError;
-using multirank::Tokenizer;
-using multirank::WordCounts;
-using multirank::WordRule;
+using multirank::exercises::BlockReader;
+using multirank::exercises::TextBlock;
+using multirank::exercises::TextError;
+using multirank::exercises::Tokenizer;
+using multirank::exercises::WordCounts;
+using multirank::exercises::WordRule;
 namespace mt = multirank::testing;
 
 namespace {
@@ -81,7 +81,7 @@ std::string tsv_of(const WordCounts& counts) {
 
 // Every code point Python knows: isalnum(), isspace() and lower() agree with ours.
 TEST(Words, EveryCodePointMatchesPython) {
-  const std::string table = mt::run_command(std::string("python3 ") + MULTIRANK_PIPELINE_TEST_DIR +
+  const std::string table = mt::run_command(std::string("python3 ") + MULTIRANK_EXERCISES_TEST_DIR +
                                             "/reference_words.py classes");
   std::istringstream in(table);
   std::string line;
@@ -99,9 +99,9 @@ TEST(Words, EveryCodePointMatchesPython) {
     std::istringstream lows(lower_rest);
     std::string h;
     while (lows >> h) expected_lower += h == "-" ? utf8(cp) : utf8(static_cast<char32_t>(std::stoul(h, nullptr, 16)));
-    const bool ok_alnum = multirank::is_word_char(cp, WordRule::alnum) == (alnum != 0);
-    const bool ok_space = multirank::is_word_char(cp, WordRule::whitespace) == (space == 0);
-    bool ok_lower = multirank::lowercase(utf8(cp)) == expected_lower;
+    const bool ok_alnum = multirank::exercises::is_word_char(cp, WordRule::alnum) == (alnum != 0);
+    const bool ok_space = multirank::exercises::is_word_char(cp, WordRule::whitespace) == (space == 0);
+    bool ok_lower = multirank::exercises::lowercase(utf8(cp)) == expected_lower;
     if (alnum != 0) {  // the tokeniser's shortcut (no ICU call when nothing changes) agrees too
       std::string word;
       tok.tokenize(utf8(cp), {"cp", 0}, [&word](std::string_view w) { word = w; });
@@ -126,7 +126,7 @@ TEST(Words, AlnumRuleExamples) {
   const std::vector<std::string> want{"qué", "está", "pasando", "niño", "don", "t", "e", "mail", "snake", "case",
                                       "οδος", "i\xcc\x87", "3", "14", "x²"};
   EXPECT_EQ(got, want);
-  EXPECT_EQ(multirank::lowercase("ΟΔΟΣ"), "οδος");  // final sigma, as Python's lower()
+  EXPECT_EQ(multirank::exercises::lowercase("ΟΔΟΣ"), "οδος");  // final sigma, as Python's lower()
 }
 
 TEST(Words, WhitespaceRuleKeepsTokens) {
@@ -159,7 +159,7 @@ TEST(Words, CountsMatchPythonCounter) {
   const std::string path = temp_dir() + "/mixed.txt";
   mt::write_file(path, mt::sample_text(200000));
   for (const char* rule_name : {"alnum", "whitespace"}) {
-    const WordRule rule = multirank::parse_word_rule(rule_name);
+    const WordRule rule = multirank::exercises::parse_word_rule(rule_name);
     const std::string reference = mt::python_reference_tsv(rule_name, {path});
     ASSERT_FALSE(reference.empty());
     for (std::size_t block : {std::size_t{1}, std::size_t{3}, std::size_t{7}, std::size_t{100}, std::size_t{4096},
@@ -194,7 +194,7 @@ TEST(Words, BlocksCutAtWordBoundaries) {
       ++blocks;
       const unsigned char last = static_cast<unsigned char>(b.text.back());
       const bool file_end = b.offset + b.text.size() == text.size();
-      EXPECT_TRUE(file_end || multirank::last_word_boundary(b.text, WordRule::alnum) == b.text.size())
+      EXPECT_TRUE(file_end || multirank::exercises::last_word_boundary(b.text, WordRule::alnum) == b.text.size())
           << "block ends inside a word: byte " << int(last);
     }
     EXPECT_EQ(joined, text + text);
@@ -208,8 +208,8 @@ TEST(Words, EmptyFileAndFileWithoutWords) {
   const std::string punct = temp_dir() + "/punct.txt";
   mt::write_file(empty, "");
   mt::write_file(punct, " ,.;¿? ¡!\n\t—«» \u00a0 ");
-  EXPECT_NO_THROW(multirank::check_text_file(empty));
-  EXPECT_NO_THROW(multirank::check_text_file(punct));
+  EXPECT_NO_THROW(multirank::exercises::check_text_file(empty));
+  EXPECT_NO_THROW(multirank::exercises::check_text_file(punct));
   EXPECT_EQ(count_file_in_blocks(empty, WordRule::alnum, 16).total(), 0u);
   const WordCounts c = count_file_in_blocks(punct, WordRule::alnum, 4);
   EXPECT_EQ(c.total(), 0u);
@@ -224,7 +224,7 @@ TEST(Words, BadFilesAreUsageErrors) {
   mt::write_file(latin1, "ni\xf1o");
   const auto message = [](const std::string& path) {
     try {
-      multirank::check_text_file(path);
+      multirank::exercises::check_text_file(path);
     } catch (const multirank::UsageError& e) {
       return std::string(e.what());
     }
@@ -238,7 +238,7 @@ TEST(Words, BadFilesAreUsageErrors) {
 
 TEST(Words, OverlongWordIsReported) {
   const std::string path = temp_dir() + "/long.txt";
-  mt::write_file(path, "short " + std::string(multirank::kMaxWordBytes + 10, 'a'));
+  mt::write_file(path, "short " + std::string(multirank::exercises::kMaxWordBytes + 10, 'a'));
   BlockReader reader({path}, WordRule::alnum, 1 << 20);
   TextBlock b;
   try {

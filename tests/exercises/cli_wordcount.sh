@@ -3,7 +3,7 @@
 # refused with one line (exit 2), invalid UTF-8 deep in a file reported (exit 1), and the bench.
 set -u
 source "$MULTIRANK_SOURCE_DIR/tests/e2e/lib.sh"
-ref="$MULTIRANK_SOURCE_DIR/tests/pipeline/reference_words.py"
+ref="$MULTIRANK_SOURCE_DIR/tests/exercises/reference_words.py"
 dir=$(mktemp -d); trap 'rm -rf "$dir"' EXIT
 
 python3 - "$dir" <<'PY'

@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-namespace multirank::kernels {
+namespace multirank::exercises {
 
 /// One uneven task: `size` iterations of sqrt(i)·sin(i)·cos(i), then `complexity` times the
 /// sum of 0..10^6.
@@ -30,4 +30,4 @@ double run_uneven_task(const UnevenTask& task);
 /// A task's work in abstract units (size + complexity·10^6), for lower bounds and static plans.
 double uneven_task_work(const UnevenTask& task);
 
-}  // namespace multirank::kernels
+}  // namespace multirank::exercises

@@ -1,4 +1,4 @@
-#include "multirank/kernels/factorial.hpp"
+#include "exercises/factorial.hpp"
 
 #include <algorithm>
 #include <limits>
@@ -7,7 +7,7 @@
 
 #include "multirank/core/error.hpp"
 
-namespace multirank::kernels {
+namespace multirank::exercises {
 
 std::vector<std::uint32_t> primes_up_to(std::uint64_t n) {
   std::vector<std::uint32_t> primes;
@@ -172,4 +172,4 @@ std::string trailing_digits(const mpz_class& x, int count) {
   return s;
 }
 
-}  // namespace multirank::kernels
+}  // namespace multirank::exercises

@@ -1,5 +1,5 @@
 // Block reader: read, cut at the last word boundary, carry the tail to the next block.
-#include "multirank/pipeline/text_blocks.hpp"
+#include "exercises/text_blocks.hpp"
 
 #include <sys/stat.h>
 
@@ -10,7 +10,7 @@
 
 #include "multirank/core/error.hpp"
 
-namespace multirank {
+namespace multirank::exercises {
 
 BlockReader::BlockReader(std::vector<std::string> files, WordRule rule, std::size_t block_bytes)
     : files_(std::move(files)), rule_(rule), block_bytes_(block_bytes) {
@@ -158,4 +158,4 @@ void check_text_file(const std::string& path) {
   }
 }
 
-}  // namespace multirank
+}  // namespace multirank::exercises
