@@ -10,14 +10,17 @@
 
 find_package(GTest REQUIRED)
 
-# Open MPI refuses more ranks than cores without --oversubscribe, and root without these variables.
-execute_process(COMMAND ${MPIEXEC_EXECUTABLE} --version OUTPUT_VARIABLE _mr_mpiexec_version ERROR_QUIET)
+# What each MPI's launcher needs for the tests: Open MPI refuses more ranks than cores without
+# --oversubscribe (Hydra oversubscribes without a flag), and refuses root without its two
+# variables. Scripts get the launcher, its flag and the vendor (tests/support/launcher.sh).
 set(MULTIRANK_MPIEXEC_OVERSUBSCRIBE "")
-if(_mr_mpiexec_version MATCHES "Open MPI|OpenRTE")
+set(_mr_mpi_environment "")
+if(MULTIRANK_MPI_VENDOR STREQUAL "openmpi")
   set(MULTIRANK_MPIEXEC_OVERSUBSCRIBE --oversubscribe)
+  set(_mr_mpi_environment "OMPI_ALLOW_RUN_AS_ROOT=1;OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1;OMPI_MCA_rmaps_base_oversubscribe=1;")
 endif()
 set(MULTIRANK_TEST_ENVIRONMENT
-    "OMPI_ALLOW_RUN_AS_ROOT=1;OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1;OMPI_MCA_rmaps_base_oversubscribe=1;ASAN_OPTIONS=detect_leaks=0:abort_on_error=0;UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1"
+    "${_mr_mpi_environment}MULTIRANK_MPI_VENDOR=${MULTIRANK_MPI_VENDOR};MPIEXEC_OVERSUBSCRIBE=${MULTIRANK_MPIEXEC_OVERSUBSCRIBE};ASAN_OPTIONS=detect_leaks=0:abort_on_error=0;UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1"
     CACHE INTERNAL "")
 set(MULTIRANK_DEFAULT_TIMEOUT 120 CACHE STRING "Default per-test timeout in seconds")
 

@@ -4,14 +4,15 @@
 # Every Debian package the project builds, tests or demos with.
 MULTIRANK_PACKAGES=(
   build-essential cmake pkg-config git
-  openmpi-bin libopenmpi-dev
-  libboost-mpi-dev libboost-serialization-dev
-  libhdf5-openmpi-dev hdf5-tools
+  openmpi-bin libopenmpi-dev libhdf5-openmpi-dev
+  mpich libmpich-dev libhdf5-mpich-dev
+  libboost-mpi-dev libboost-serialization-dev hdf5-tools
   libgmp-dev libcli11-dev nlohmann-json3-dev
   googletest libgtest-dev
   python3 python3-h5py python3-mpi4py python3-numpy
   gnuplot-nox libicu-dev
   slurm-wlm munge iproute2 util-linux procps jq
+  clang parallel
 )
 
 say() { printf '==> %s\n' "$*"; }
@@ -38,6 +39,21 @@ allow_mpi_as_root() {
   if [ "$(id -u)" -eq 0 ]; then
     export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
   fi
+}
+
+# The build folder of each MPI (both can be installed side by side; each build names its own
+# compiler wrappers, so Debian's alternatives for mpicxx/mpirun do not matter).
+build_dir_for() {
+  case "$1" in
+    openmpi) echo build ;;
+    mpich) echo build-mpich ;;
+    *) echo "unknown MPI '$1' (openmpi or mpich)" >&2; return 2 ;;
+  esac
+}
+
+# The launcher a configured build uses (its MPIEXEC_EXECUTABLE): mpirun.openmpi or mpiexec.mpich.
+mpiexec_of() {
+  sed -n 's/^MPIEXEC_EXECUTABLE:[A-Z]*=//p' "$1/CMakeCache.txt"
 }
 
 # configure_and_build BUILD_DIR [cmake options...]

@@ -3,7 +3,7 @@
 set -u
 exe=$1
 start=$(date +%s%N)
-err=$(timeout -k 5 30 "${MPIEXEC:-mpirun}" -n 3 --oversubscribe "$exe" 2>&1 >/dev/null)
+err=$(timeout -k 5 30 "${MPIEXEC:-mpirun}" -n 3 $MPIEXEC_OVERSUBSCRIBE "$exe" 2>&1 >/dev/null)
 rc=$?
 elapsed_ms=$(( ($(date +%s%N) - start) / 1000000 ))
 echo "exit=$rc elapsed=${elapsed_ms}ms"

@@ -10,7 +10,7 @@ trap 'rm -rf "$work"' EXIT
 fail=0
 for round in $(seq 1 "$rounds"); do
   for job in 1 2; do
-    (timeout -k 2 8 "${MPIEXEC:-mpirun}" -n 3 --oversubscribe "$exe" late >"$work/$job.out" 2>&1
+    (timeout -k 2 8 "${MPIEXEC:-mpirun}" -n 3 $MPIEXEC_OVERSUBSCRIBE "$exe" late >"$work/$job.out" 2>&1
      echo $? >"$work/$job.rc") &
   done
   wait

@@ -10,6 +10,7 @@
 
 #include "multirank/core/environment.hpp"
 
+#ifdef OPEN_MPI
 namespace {
 
 /// The current value of Open MPI's boolean control variable `cvar`, if MPI_T knows it.
@@ -51,7 +52,6 @@ std::optional<bool> read_bool_cvar(const char* cvar) {
 
 }  // namespace
 
-#ifdef OPEN_MPI
 TEST(Environment, OpenMpiYieldWhenIdleIsOffUnlessTheUserSetIt) {
   const auto value = read_bool_cvar("mpi_yield_when_idle");
   ASSERT_TRUE(value.has_value()) << "MPI_T does not know mpi_yield_when_idle";
@@ -104,5 +104,17 @@ TEST(Environment, BlockingMpiScopeLetsOpenMpiYieldOnAnOversubscribedNode) {
   }
   if (flag != nullptr) ::setenv("OMPI_MCA_mpi_oversubscribe", saved.c_str(), 1);
   else ::unsetenv("OMPI_MCA_mpi_oversubscribe");
+}
+#else
+// With any other MPI, multirank changes nothing of MPI's own waiting: the yield setting and the
+// blocking scope are Open MPI's alone.
+TEST(Environment, NothingOfOpenMpisIsTouchedElsewhere) {
+  EXPECT_FALSE(multirank::Environment::mpi_yield_turned_off());
+  EXPECT_EQ(std::getenv("OMPI_MCA_mpi_yield_when_idle"), nullptr);
+  ::setenv("OMPI_MCA_mpi_oversubscribe", "1", 1);  // an Open MPI variable means nothing here
+  EXPECT_FALSE(multirank::node_oversubscribed());
+  ::unsetenv("OMPI_MCA_mpi_oversubscribe");
+  const multirank::BlockingMpiScope scope;  // a no-op
+  SUCCEED();
 }
 #endif

@@ -35,7 +35,7 @@ expect "the core project's configuration found no HDF5, ICU or GMP" \
 expect "the core program does not load HDF5, ICU or GMP" \
   bash -c "! readelf -d '$work/core/downstream_core' | grep -E 'NEEDED.*(hdf5|icu|gmp)'"
 for n in 1 3; do
-  out=$(timeout -k 5 60 "$MPIEXEC" -n "$n" --oversubscribe "$work/core/downstream_core" 2>&1); rc=$?
+  out=$(timeout -k 5 60 "$MPIEXEC" -n "$n" $MPIEXEC_OVERSUBSCRIBE "$work/core/downstream_core" 2>&1); rc=$?
   expect "the core program runs on $n rank(s)" [ "$rc" -eq 0 ]
   expect "its token went around the ring of $n" grep -q "token after ring: $n" <<<"$out"
   expect "its queue delivered 1..100 once each" grep -q "queue sum: 5050" <<<"$out"
@@ -44,7 +44,7 @@ for n in 1 3; do
 done
 
 build_project study
-out=$(timeout -k 5 60 "$MPIEXEC" -n 2 --oversubscribe "$work/study/downstream_study" "$work/d.h5" 2>&1); rc=$?
+out=$(timeout -k 5 60 "$MPIEXEC" -n 2 $MPIEXEC_OVERSUBSCRIBE "$work/study/downstream_study" "$work/d.h5" 2>&1); rc=$?
 expect "the study program runs on 2 ranks" [ "$rc" -eq 0 ]
 expect "it wrote and read back its study file" grep -q "run_0001: 1 run(s), app downstream, 3 sample(s), p = 2" <<<"$out"
 finish

@@ -1,13 +1,15 @@
 # Helpers for the end-to-end scripts: run the CLI under mpirun, check outcomes, count failures.
 : "${MULTIRANK_BIN:?set by ctest}"
-: "${MPIEXEC:=mpirun}"
+: "${MULTIRANK_SOURCE_DIR:=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
+# shellcheck source=../support/launcher.sh
+source "$MULTIRANK_SOURCE_DIR/tests/support/launcher.sh"
 failures=0
 
 # run_np N ARGS... : runs the CLI on N ranks; sets $out, $err, $rc.
 run_np() {
   local n=$1; shift
   local errfile; errfile=$(mktemp)
-  out=$(timeout -k 5 "${RUN_TIMEOUT:-60}" "$MPIEXEC" -n "$n" --oversubscribe "$MULTIRANK_BIN" "$@" 2>"$errfile")
+  out=$(timeout -k 5 "${RUN_TIMEOUT:-60}" "$MPIEXEC" -n "$n" $MPIEXEC_OVERSUBSCRIBE "$MULTIRANK_BIN" "$@" 2>"$errfile")
   rc=$?
   err=$(cat "$errfile"); rm -f "$errfile"
 }

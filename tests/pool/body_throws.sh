@@ -7,7 +7,7 @@ mpiexec=${MPIEXEC:-mpirun}
 fail() { echo "FAIL: $*"; exit 1; }
 
 start=$(date +%s)
-out=$(timeout -k 5 30 "$mpiexec" -n 3 --oversubscribe "$prog" abort 2>&1); rc=$?
+out=$(timeout -k 5 30 "$mpiexec" -n 3 $MPIEXEC_OVERSUBSCRIBE "$prog" abort 2>&1); rc=$?
 took=$(( $(date +%s) - start ))
 echo "$out"
 [ "$rc" -ne 0 ] || fail "an uncaught body exception must fail the job"
@@ -15,7 +15,7 @@ echo "$out"
 [ "$took" -le 10 ] || fail "the job took ${took}s to end"
 grep -q "the body failed on purpose" <<<"$out" || fail "the message is missing"
 
-out=$(timeout -k 5 30 "$mpiexec" -n 3 --oversubscribe "$prog" catch 2>&1); rc=$?
+out=$(timeout -k 5 30 "$mpiexec" -n 3 $MPIEXEC_OVERSUBSCRIBE "$prog" catch 2>&1); rc=$?
 echo "$out"
 [ "$rc" -eq 0 ] || fail "with the exception caught, the job must exit 0 (rc=$rc)"
 grep -q "rank 0 caught: the body failed on purpose" <<<"$out" || fail "rank 0 did not see the exception"

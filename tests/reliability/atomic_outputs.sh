@@ -16,7 +16,7 @@ work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
 cd "$work" || exit 1
 
 write() {  # write N ARGS... : runs the writer on N ranks; sets $rc, $err
-  timeout -k 5 60 "$MPIEXEC" -n "$1" --oversubscribe "$writer" "${@:2}" >/dev/null 2>"$work/w.err"; rc=$?
+  timeout -k 5 60 "$MPIEXEC" -n "$1" $MPIEXEC_OVERSUBSCRIBE "$writer" "${@:2}" >/dev/null 2>"$work/w.err"; rc=$?
   err=$(cat "$work/w.err")
 }
 temps() { find . -maxdepth 1 -name "*tmp*" | wc -l; }
@@ -75,21 +75,18 @@ with open("words.txt", "w") as f:
     for i in range(0, len(words), 20):
         f.write(" ".join(words[i:i + 20]) + "\n")
 PY
-out=$(python3 - "$MPIEXEC" "$MULTIRANK_BIN" <<'PY'
+out=$(python3 - "$MULTIRANK_BIN" "$MULTIRANK_SOURCE_DIR/tests/support" <<'PY'
 import glob, os, signal, subprocess, sys, time
-mpiexec, binary = sys.argv[1], sys.argv[2]
+binary = sys.argv[1]
+sys.path.insert(0, sys.argv[2])
+import launcher
 
-def rank0(mpirun_pid):
-    for child in open(f"/proc/{mpirun_pid}/task/{mpirun_pid}/children").read().split():
-        try:
-            if b"OMPI_COMM_WORLD_RANK=0" in open(f"/proc/{child}/environ", "rb").read().split(b"\0"):
-                return int(child)
-        except OSError:
-            pass
+def rank0(launcher_pid):
+    return launcher.rank_pids(launcher_pid).get(0)
 
 def run(target, kill_in_write):
-    p = subprocess.Popen([mpiexec, "-n", "2", "--oversubscribe", binary, "wordcount", "words.txt",
-                          "--output", target], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    p = subprocess.Popen(launcher.command(2, binary, ["wordcount", "words.txt", "--output", target]),
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     sizes, saw_temp, killed = set(), False, False
     while p.poll() is None:
         try:

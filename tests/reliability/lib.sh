@@ -3,25 +3,18 @@
 
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 
-# start_job N LOGPREFIX ARGS... : starts `mpirun -n N ARGS` in the background (stdout and stderr
-# to LOGPREFIX.out/.err); sets $job_pid (mpirun's pid).
+# start_job N LOGPREFIX ARGS... : starts the launcher with N ranks of ARGS in the background
+# (stdout and stderr to LOGPREFIX.out/.err); sets $job_pid (the launcher's pid).
 start_job() {
   local n=$1 log=$2; shift 2
-  "$MPIEXEC" -n "$n" --oversubscribe "$@" >"$log.out" 2>"$log.err" &
+  # Not through mpi_run: a function in the background is a subshell, and $! must be the launcher.
+  # shellcheck disable=SC2086
+  "$MPIEXEC" -n "$n" $MPIEXEC_OVERSUBSCRIBE "$@" >"$log.out" 2>"$log.err" &
   job_pid=$!
 }
 
-# rank_pid MPIRUN_PID RANK : the pid of that rank's process (a child of mpirun on this host),
-# found by the OMPI_COMM_WORLD_RANK in its environment; empty if there is none yet.
-rank_pid() {
-  local parent=$1 rank=$2 child
-  for child in $(pgrep -P "$parent"); do
-    if tr '\0' '\n' <"/proc/$child/environ" 2>/dev/null | grep -qx "OMPI_COMM_WORLD_RANK=$rank"; then
-      echo "$child"
-      return
-    fi
-  done
-}
+# rank_pid LAUNCHER_PID RANK : the pid of that rank's process on this host; empty if none yet.
+rank_pid() { launcher_rank_pid "$@"; }
 
 # wait_for SECONDS COMMAND... : polls COMMAND every 50 ms until it succeeds; fails after SECONDS.
 wait_for() {
@@ -43,7 +36,8 @@ wait_job() {
   local deadline=$(( start + limit * 1000 ))
   while kill -0 "$job_pid" 2>/dev/null && [ "$(now_ms)" -lt "$deadline" ]; do sleep 0.05; done
   if kill -0 "$job_pid" 2>/dev/null; then
-    pkill -KILL -P "$job_pid" 2>/dev/null  # the ranks first, while they are still mpirun's children
+    local r
+    for r in $(launcher_rank_pids "$job_pid"); do kill -KILL "$r" 2>/dev/null; done  # the ranks first
     kill -KILL "$job_pid" 2>/dev/null
     wait "$job_pid" 2>/dev/null
     rc=124
@@ -53,7 +47,7 @@ wait_job() {
   took_ms=$(( $(now_ms) - start ))
 }
 
-# The host name as Open MPI and multirank print it.
+# The host name as the launcher and multirank print it.
 host_pattern() { echo "($(hostname)|$(hostname -s))"; }
 
 # A --list of COUNT copies of N for factorial.

@@ -9,7 +9,7 @@ uninterrupted run (their deterministic fields, byte for byte), report resumed_ta
 journal's entries, and compute exactly the tasks the journal lacked; the journal ends complete
 with every task once, and a second --resume computes nothing.
 
-Environment: MULTIRANK_BIN, MPIEXEC (set by ctest); RELIABILITY_SEEDS="1,2,3" to choose seeds.
+Environment: MULTIRANK_BIN, MPIEXEC, MPIEXEC_OVERSUBSCRIBE (set by ctest); RELIABILITY_SEEDS="1,2,3" to choose seeds.
 """
 import json
 import os
@@ -20,15 +20,17 @@ import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+import launcher  # noqa: E402  (tests/support/launcher.py)
+
 BIN = os.environ["MULTIRANK_BIN"]
-MPIEXEC = os.environ.get("MPIEXEC", "mpirun")
 SEEDS = [int(s) for s in os.environ.get("RELIABILITY_SEEDS", "101,202,303,404,505").split(",")]
 failures = 0
 partial_journals = []  # seeds whose kill left some tasks done and some not
 
 
 def command(ranks, args):
-    return [MPIEXEC, "-n", str(ranks), "--oversubscribe", BIN] + args
+    return launcher.command(ranks, BIN, args)
 
 
 def run(ranks, args, timeout=120):
@@ -43,24 +45,6 @@ def expect(what, ok, detail=""):
         failures += 1
         if detail:
             print("  " + str(detail)[:3000])
-
-
-def rank_pids(mpirun_pid):
-    """Rank -> pid of the children of mpirun (one host)."""
-    out = {}
-    try:
-        children = open(f"/proc/{mpirun_pid}/task/{mpirun_pid}/children").read().split()
-    except OSError:
-        return out
-    for child in children:
-        try:
-            env = open(f"/proc/{child}/environ", "rb").read().split(b"\0")
-        except OSError:
-            continue
-        for var in env:
-            if var.startswith(b"OMPI_COMM_WORLD_RANK="):
-                out[int(var.split(b"=")[1])] = int(child)
-    return out
 
 
 def read_journal(path):
@@ -129,7 +113,7 @@ def one_seed(seed, position, work):
     time.sleep(when * ref_seconds)
     killed_at = time.monotonic()
     if proc.poll() is None:
-        pids = rank_pids(proc.pid)
+        pids = launcher.rank_pids(proc.pid)
         if how == "sigterm":
             proc.send_signal(signal.SIGTERM)
         elif how == "sigkill-all":

@@ -12,9 +12,9 @@ for candidate in /usr/bin/python3 python3; do
 done
 expect "an interpreter with h5py is installed (python3-h5py)" [ -n "$PY" ]
 
-timeout -k 5 60 "$MPIEXEC" -n 2 --oversubscribe "$MAKE_STUDY_FILE" "$work/s.h5" >/dev/null; rc=$?
+timeout -k 5 60 "$MPIEXEC" -n 2 $MPIEXEC_OVERSUBSCRIBE "$MAKE_STUDY_FILE" "$work/s.h5" >/dev/null; rc=$?
 expect "the synthetic study file is written at 2 ranks" [ "$rc" -eq 0 ]
-timeout -k 5 60 "$MPIEXEC" -n 2 --oversubscribe "$MAKE_STUDY_FILE" "$work/s.h5" --append --app factorial --mode weak --no-tasks >/dev/null; rc=$?
+timeout -k 5 60 "$MPIEXEC" -n 2 $MPIEXEC_OVERSUBSCRIBE "$MAKE_STUDY_FILE" "$work/s.h5" --append --app factorial --mode weak --no-tasks >/dev/null; rc=$?
 expect "a second run is appended" [ "$rc" -eq 0 ]
 
 out=$("$PY" - "$work/s.h5" <<'PYEOF' 2>&1

@@ -8,7 +8,7 @@ MAKE_STUDY_FILE=$1
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
 cd "$work"
 
-mk() { timeout -k 5 60 "$MPIEXEC" -n "$1" --oversubscribe "$MAKE_STUDY_FILE" "${@:2}" >/dev/null; }
+mk() { timeout -k 5 60 "$MPIEXEC" -n "$1" $MPIEXEC_OVERSUBSCRIBE "$MAKE_STUDY_FILE" "${@:2}" >/dev/null; }
 mk 2 a.h5; expect "study file a.h5 (2 ranks)" [ $? -eq 0 ]
 mk 3 a.h5 --append; expect "a run appended to a.h5 (3 ranks)" [ $? -eq 0 ]
 mk 1 b.h5 --app factorial --mode weak --no-tasks; expect "study file b.h5 (weak)" [ $? -eq 0 ]

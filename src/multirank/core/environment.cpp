@@ -125,10 +125,14 @@ Environment::~Environment() {
 bool Environment::mpi_yield_turned_off() { return yield_turned_off; }
 
 bool node_oversubscribed() {
-  // mpirun tells each rank whether its node runs more ranks than it has slots; Open MPI 4.1
-  // turns mpi_yield_when_idle on from this same flag.
+#ifdef OPEN_MPI
+  // Open MPI's mpirun tells each rank whether its node runs more ranks than it has slots;
+  // Open MPI 4.1 turns mpi_yield_when_idle on from this same flag.
   const char* flag = std::getenv("OMPI_MCA_mpi_oversubscribe");
   return flag != nullptr && (std::strcmp(flag, "1") == 0 || std::strcmp(flag, "true") == 0);
+#else
+  return false;  // only Open MPI's launcher says, and only Open MPI's yield depends on it
+#endif
 }
 
 namespace {
