@@ -113,7 +113,7 @@ std::string text_table(const Report& report) {
     for (std::size_t i = 0; i < t.runs.size(); ++i) out += (i ? ", " : "") + t.runs[i];
     out += "\n";
     for (const auto& program : t.programs) out += "program: " + program + "\n";
-    if (t.metric != "wall") out += "values: the program's own " + t.metric + " (launch wall times are in the file)\n";
+    if (t.metric != "wall") out += "values: " + t.metric + ", the program's own figure (each launch's wall time is in the file too)\n";
     std::snprintf(line, sizeof line, "%6s %12s  %-28s %9s %11s %11s %5s\n", "p", "median [s]", "95% CI of median [s]",
                   "speedup", "efficiency", "Karp-Flatt", "n");
     out += line;
