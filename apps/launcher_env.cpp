@@ -8,29 +8,58 @@ extern char** environ;  // POSIX: the process environment
 namespace multirank::cli {
 namespace {
 
-bool starts_with(std::string_view s, std::string_view prefix) { return s.substr(0, prefix.size()) == prefix; }
+bool starts_with(std::string_view s, std::string_view prefix) {
+  return s.substr(0, prefix.size()) == prefix;
+}
 
 /// Prefixes only a launcher sets (every variable under them is its wiring).
 constexpr std::string_view kPrefixes[] = {
     // Open MPI's mpirun/orted
-    "OMPI_COMM_WORLD_", "OMPI_MCA_ess_", "OMPI_MCA_orte_", "OMPI_MCA_pmix_",
+    "OMPI_COMM_WORLD_",
+    "OMPI_MCA_ess_",
+    "OMPI_MCA_orte_",
+    "OMPI_MCA_pmix_",
     // Hydra (MPICH)
-    "PMI_", "HYDRA_", "HYDI_",
+    "PMI_",
+    "HYDRA_",
+    "HYDI_",
     // an srun step
-    "SLURM_STEP_", "SLURM_SRUN_COMM_", "SLURM_PMIX_", "SLURM_PMIXP_", "SLURM_JOB_CPUS_PER_NODE_PACK_GROUP_",
+    "SLURM_STEP_",
+    "SLURM_SRUN_COMM_",
+    "SLURM_PMIX_",
+    "SLURM_PMIXP_",
+    "SLURM_JOB_CPUS_PER_NODE_PACK_GROUP_",
 };
 
 /// Single names a launcher sets.
 constexpr std::string_view kNames[] = {
     // Open MPI's mpirun/orted
-    "OMPI_MCA_ess", "OMPI_MCA_pmix", "OMPI_MCA_initial_wdir", "OMPI_MCA_mpi_oversubscribe",
-    "OMPI_MCA_shmem_RUNTIME_QUERY_hint", "OMPI_APP_CTX_NUM_PROCS", "OMPI_COMMAND", "OMPI_FILE_LOCATION",
-    "OMPI_FIRST_RANKS", "OMPI_NUM_APP_CTX", "OMPI_UNIVERSE_SIZE", "OMPI_ARGV", "HFI_NO_BACKTRACE", "IPATH_NO_BACKTRACE",
+    "OMPI_MCA_ess",
+    "OMPI_MCA_pmix",
+    "OMPI_MCA_initial_wdir",
+    "OMPI_MCA_mpi_oversubscribe",
+    "OMPI_MCA_shmem_RUNTIME_QUERY_hint",
+    "OMPI_APP_CTX_NUM_PROCS",
+    "OMPI_COMMAND",
+    "OMPI_FILE_LOCATION",
+    "OMPI_FIRST_RANKS",
+    "OMPI_NUM_APP_CTX",
+    "OMPI_UNIVERSE_SIZE",
+    "OMPI_ARGV",
+    "HFI_NO_BACKTRACE",
+    "IPATH_NO_BACKTRACE",
     "PMIX_MCA_mca_base_component_show_load_errors",
     // Hydra (MPICH)
-    "MPI_LOCALNRANKS", "MPI_LOCALRANKID", "MPIR_CVAR_CH3_INTERFACE_HOSTNAME",
+    "MPI_LOCALNRANKS",
+    "MPI_LOCALRANKID",
+    "MPIR_CVAR_CH3_INTERFACE_HOSTNAME",
     // an srun step
-    "SLURM_STEPID", "SLURM_PROCID", "SLURM_LOCALID", "SLURM_TASK_PID", "SLURM_GTIDS", "SLURM_LAUNCH_NODE_IPADDR",
+    "SLURM_STEPID",
+    "SLURM_PROCID",
+    "SLURM_LOCALID",
+    "SLURM_TASK_PID",
+    "SLURM_GTIDS",
+    "SLURM_LAUNCH_NODE_IPADDR",
     "SRUN_DEBUG",
 };
 

@@ -39,9 +39,9 @@ namespace multirank::cli {
 
 /// The launcher's job this process is part of, as its variables say.
 struct LauncherJob {
-  int size = 1;           ///< ranks in that job (1 when not started by a launcher)
-  int rank = 0;           ///< this process's rank in it
-  std::string launcher;   ///< "mpirun", "mpiexec (PMI)", "srun", or "" when none
+  int size = 1;          ///< ranks in that job (1 when not started by a launcher)
+  int rank = 0;          ///< this process's rank in it
+  std::string launcher;  ///< "mpirun", "mpiexec (PMI)", "srun", or "" when none
 };
 
 /// Reads OMPI_COMM_WORLD_SIZE/RANK, PMI_SIZE/RANK, or SLURM_STEP_NUM_TASKS/SLURM_PROCID.

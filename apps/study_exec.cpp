@@ -75,12 +75,17 @@ std::vector<std::string> launcher_words(const std::string& templ, int p, int rep
     ::wordfree(&we);
   }
   switch (rc) {
-    case 0: break;
+    case 0:
+      break;
     case WRDE_BADCHAR:
-      throw UsageError("--launcher '" + templ + "' holds one of | & ; < > ( ) { } outside quotes (only {p} and {rep} are replaced)");
-    case WRDE_BADVAL: throw UsageError("--launcher '" + templ + "' names an environment variable that is not set");
-    case WRDE_CMDSUB: throw UsageError("--launcher '" + templ + "' may not use command substitution");
-    default: throw UsageError("--launcher '" + templ + "' is not a valid command line (unbalanced quotes?)");
+      throw UsageError("--launcher '" + templ +
+                       "' holds one of | & ; < > ( ) { } outside quotes (only {p} and {rep} are replaced)");
+    case WRDE_BADVAL:
+      throw UsageError("--launcher '" + templ + "' names an environment variable that is not set");
+    case WRDE_CMDSUB:
+      throw UsageError("--launcher '" + templ + "' may not use command substitution");
+    default:
+      throw UsageError("--launcher '" + templ + "' is not a valid command line (unbalanced quotes?)");
   }
   if (words.empty()) throw UsageError("--launcher is empty");
   return words;
@@ -148,19 +153,22 @@ class ExecStudy {
   void add_options(CLI::App& sub) {
     sub.add_option("--launcher", launcher_,
                    "the command that starts p ranks, with {p} (and optionally {rep}) in it, e.g. 'mpirun -n {p} "
-                   "--oversubscribe' [default: '" + std::string(kSlurmLauncher) + "' inside a Slurm allocation, else '" +
+                   "--oversubscribe' [default: '" +
+                       std::string(kSlurmLauncher) + "' inside a Slurm allocation, else '" +
                        MULTIRANK_DEFAULT_LAUNCHER + "']")
         ->type_name("TEMPLATE");
     sub.add_option("--metric", metric_,
                    "what a sample measures: wall (the launch's wall time), json:KEY (a number of seconds under KEY in "
                    "the first JSON object on the program's stdout that has it) or regex:PATTERN (its first group)")
         ->capture_default_str();
-    sub.add_option("--expect", expect_, "a sample fails unless its stdout matches this POSIX extended regular expression")
+    sub.add_option("--expect", expect_,
+                   "a sample fails unless its stdout matches this POSIX extended regular expression")
         ->type_name("REGEX");
     timeout_option_ = sub.add_option("--timeout", timeout_value_,
                                      "a sample still running after this many seconds is killed and fails")
                           ->type_name("SECONDS");
-    sub.add_option("command", command_, "PROGRAM and its ARGS, after --; {p} and {rep} in ARGS become the rank count and the repetition")
+    sub.add_option("command", command_,
+                   "PROGRAM and its ARGS, after --; {p} and {rep} in ARGS become the rank count and the repetition")
         ->required()
         ->type_name("-- PROGRAM [ARGS...]");
     sub.fallthrough();  // study's options may come after exec
@@ -251,9 +259,14 @@ class ExecStudy {
   }
 
   [[nodiscard]] nlohmann::json identity() const {
-    return {{"app", "exec"},          {"program", program_path_}, {"sha256", program_.sha256},
-            {"options", nlohmann::json::parse(options_json())}, {"metric", metric_},
-            {"ranks", sweep_.ranks},  {"reps", o_->reps},         {"warmups", o_->warmups},
+    return {{"app", "exec"},
+            {"program", program_path_},
+            {"sha256", program_.sha256},
+            {"options", nlohmann::json::parse(options_json())},
+            {"metric", metric_},
+            {"ranks", sweep_.ranks},
+            {"reps", o_->reps},
+            {"warmups", o_->warmups},
             {"mode", o_->mode}};
   }
 
@@ -276,11 +289,12 @@ class ExecStudy {
     const std::string program = command_.front();
     const std::string code = "exit code " + std::to_string(result.exit_code);
     if (result.timed_out)
-      throw SampleFailure{where + program + " timed out after " + fmt_seconds(*timeout_) + " s and was killed (" + code +
-                          ")\n" + stderr_excerpt(result.stderr_text)};
+      throw SampleFailure{where + program + " timed out after " + fmt_seconds(*timeout_) + " s and was killed (" +
+                          code + ")\n" + stderr_excerpt(result.stderr_text)};
     if (result.exit_code != 0) {
-      const std::string how = result.signal ? " was killed by signal " + std::to_string(result.signal) + " (" + code + ")"
-                                            : " failed with " + code;
+      const std::string how = result.signal
+                                  ? " was killed by signal " + std::to_string(result.signal) + " (" + code + ")"
+                                  : " failed with " + code;
       throw SampleFailure{where + program + how + "\n" + stderr_excerpt(result.stderr_text)};
     }
     if (expect_pattern_ && !expect_pattern_->matches(result.stdout_text))
@@ -300,8 +314,8 @@ class ExecStudy {
       if (!value) {
         // On the very first output the metric itself is wrong (a usage error); later, the sample is.
         if (first)
-          throw SampleFailure{"--metric " + metric_ + " matches nothing in the first sample's output (" + where.substr(0, where.size() - 2) +
-                                  "): " + why,
+          throw SampleFailure{"--metric " + metric_ + " matches nothing in the first sample's output (" +
+                                  where.substr(0, where.size() - 2) + "): " + why,
                               kUsageExit};
         throw SampleFailure{where + why + " (" + code + ")"};
       }
@@ -318,8 +332,8 @@ class ExecStudy {
 
   int measure() {
     const std::vector<std::string> environment = launcher_free_environment();
-    study::RunRecord record = study::begin_serial_run(fs::path(program_path_).filename().string(), options_json(),
-                                                      o_->mode, environment);
+    study::RunRecord record =
+        study::begin_serial_run(fs::path(program_path_).filename().string(), options_json(), o_->mode, environment);
     record.metric = metric_;
     record.program = program_;
     record.ranks.assign(sweep_.ranks.begin(), sweep_.ranks.end());
@@ -414,7 +428,8 @@ class ExecStudy {
     try {
       group = study::write_run(o_->output, record, o_->force ? study::WriteMode::replace : study::WriteMode::append);
     } catch (const UsageError& e) {
-      return fail(kFailedExit, e.what());  // refused only now (the file changed meanwhile); the journal keeps the samples
+      return fail(kFailedExit,
+                  e.what());  // refused only now (the file changed meanwhile); the journal keeps the samples
     } catch (const std::exception& e) {
       return fail(kFailedExit, e.what());
     }
@@ -426,7 +441,9 @@ class ExecStudy {
     const auto report = study::build_report({file});
     if (o_->json) {
       nlohmann::json doc = nlohmann::json::parse(study::format_report(report, study::ReportFormat::json));
-      doc["driver"] = {{"launches", launches}, {"launch_seconds", launch_seconds}, {"loop_seconds", loop_seconds},
+      doc["driver"] = {{"launches", launches},
+                       {"launch_seconds", launch_seconds},
+                       {"loop_seconds", loop_seconds},
                        {"overhead_ms_per_launch", overhead_ms}};
       std::printf("%s\n", doc.dump(2).c_str());
     } else {
@@ -460,11 +477,14 @@ class ExecStudy {
 std::shared_ptr<ExecStudy> add_exec_subcommand(CLI::App& study, std::shared_ptr<const StudyOptions> options) {
   auto exec = std::make_shared<ExecStudy>(std::move(options));
   CLI::App* sub = study.add_subcommand(
-      "exec", "a scaling study of your own program: one launch per sample (-- PROGRAM [ARGS...]), no MPI in the driver");
+      "exec",
+      "a scaling study of your own program: one launch per sample (-- PROGRAM [ARGS...]), no MPI in the driver");
   exec->add_options(*sub);
   return exec;
 }
 
-int run_exec_study(ExecStudy& study) { return study.run(); }
+int run_exec_study(ExecStudy& study) {
+  return study.run();
+}
 
 }  // namespace multirank::cli

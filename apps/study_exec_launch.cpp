@@ -40,7 +40,8 @@ int make_output_file() {
       return fd;
     }
   }
-  throw std::runtime_error(std::string("cannot create a temporary file for a program's output: ") + std::strerror(errno));
+  throw std::runtime_error(std::string("cannot create a temporary file for a program's output: ") +
+                           std::strerror(errno));
 }
 
 /// Everything in `fd` from offset 0.
@@ -207,11 +208,11 @@ std::string resolve_program(const std::string& name) {
         break;
       }
     }
-    if (path.empty()) throw UsageError("PROGRAM " + name + " is not found on PATH (give its path, e.g. ./" + name + ")");
+    if (path.empty())
+      throw UsageError("PROGRAM " + name + " is not found on PATH (give its path, e.g. ./" + name + ")");
   }
   struct stat st {};
-  if (::stat(path.c_str(), &st) != 0)
-    throw UsageError("PROGRAM " + name + ": " + std::strerror(errno));
+  if (::stat(path.c_str(), &st) != 0) throw UsageError("PROGRAM " + name + ": " + std::strerror(errno));
   if (!S_ISREG(st.st_mode)) throw UsageError("PROGRAM " + name + " is not a regular file");
   if (::access(path.c_str(), X_OK) != 0) throw UsageError("PROGRAM " + name + " is not executable");
   return fs::absolute(path).lexically_normal().string();

@@ -17,12 +17,12 @@ namespace multirank::cli {
 
 /// How one launch ended.
 struct LaunchResult {
-  int exit_code = 0;             ///< the exit status, or 128 + n when killed by signal n
-  int signal = 0;                ///< the signal that ended it (0 when it exited)
-  bool timed_out = false;        ///< killed by the driver after the timeout
-  double wall_seconds = 0.0;     ///< from just before the spawn to its exit being seen
-  std::string stdout_text;       ///< all of its standard output
-  std::string stderr_text;       ///< all of its standard error
+  int exit_code = 0;          ///< the exit status, or 128 + n when killed by signal n
+  int signal = 0;             ///< the signal that ended it (0 when it exited)
+  bool timed_out = false;     ///< killed by the driver after the timeout
+  double wall_seconds = 0.0;  ///< from just before the spawn to its exit being seen
+  std::string stdout_text;    ///< all of its standard output
+  std::string stderr_text;    ///< all of its standard error
 };
 
 /// Starts commands one at a time, each in a process group of its own with stdin from /dev/null
@@ -49,8 +49,8 @@ class CommandLauncher {
   std::vector<std::string> environment_;
   int out_fd_ = -1;
   int err_fd_ = -1;
-  std::mutex mutex_;           // guards pid_
-  pid_t pid_ = 0;              // the running command's pid (= its process group), 0 when none
+  std::mutex mutex_;  // guards pid_
+  pid_t pid_ = 0;     // the running command's pid (= its process group), 0 when none
 };
 
 /// The executable that `name` names: itself when it holds a '/', else the first match on PATH

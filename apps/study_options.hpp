@@ -3,7 +3,6 @@
 /// share (study.cpp, study_exec.cpp).
 
 #include <CLI/CLI.hpp>
-
 #include <memory>
 #include <string>
 #include <vector>
@@ -12,15 +11,15 @@ namespace multirank::cli {
 
 /// `multirank study`'s own options.
 struct StudyOptions {
-  std::vector<int> ranks;      ///< --ranks
-  int reps = 3;                ///< --reps
-  int warmups = 1;             ///< --warmup
-  std::string mode = "strong"; ///< --mode
-  std::string output;          ///< --output
-  bool force = false;          ///< --force: replace the file instead of appending
-  bool json = false;           ///< --json
-  std::string journal;         ///< --journal
-  bool resume = false;         ///< --resume
+  std::vector<int> ranks;       ///< --ranks
+  int reps = 3;                 ///< --reps
+  int warmups = 1;              ///< --warmup
+  std::string mode = "strong";  ///< --mode
+  std::string output;           ///< --output
+  bool force = false;           ///< --force: replace the file instead of appending
+  bool json = false;            ///< --json
+  std::string journal;          ///< --journal
+  bool resume = false;          ///< --resume
 };
 
 /// The driver of `multirank study ... exec [exec options] -- PROGRAM [ARGS...]`: a scaling study

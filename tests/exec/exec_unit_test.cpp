@@ -24,25 +24,51 @@ namespace {
 
 TEST(LauncherEnvironment, DropsWhatLaunchersSetAndKeepsTheUsersSettings) {
   // A rank's variables under Open MPI's mpirun, Hydra and an srun step (names as each set them).
-  for (const char* name :
-       {"OMPI_COMM_WORLD_SIZE", "OMPI_COMM_WORLD_RANK", "OMPI_COMM_WORLD_LOCAL_RANK", "OMPI_MCA_ess",
-        "OMPI_MCA_ess_base_jobid", "OMPI_MCA_orte_hnp_uri", "OMPI_MCA_orte_precondition_transports", "OMPI_MCA_pmix",
-        "OMPI_MCA_initial_wdir", "OMPI_MCA_mpi_oversubscribe", "OMPI_MCA_shmem_RUNTIME_QUERY_hint", "OMPI_ARGV",
-        "OMPI_COMMAND", "OMPI_UNIVERSE_SIZE", "OMPI_FIRST_RANKS", "PMIX_RANK", "PMIX_NAMESPACE", "PMIX_SERVER_URI4",
-        "PMIX_MCA_mca_base_component_show_load_errors", "PMI_RANK", "PMI_SIZE", "PMI_FD", "HYDRA_CONTROL_FD",
-        "MPI_LOCALNRANKS", "MPI_LOCALRANKID", "MPIR_CVAR_CH3_INTERFACE_HOSTNAME", "SLURM_STEP_ID",
-        "SLURM_STEP_NUM_TASKS", "SLURM_STEPID", "SLURM_PROCID", "SLURM_LOCALID", "SLURM_SRUN_COMM_PORT",
-        "SLURM_PMIXP_ABORT_AGENT_PORT", "SRUN_DEBUG"})
+  for (const char* name : {"OMPI_COMM_WORLD_SIZE",
+                           "OMPI_COMM_WORLD_RANK",
+                           "OMPI_COMM_WORLD_LOCAL_RANK",
+                           "OMPI_MCA_ess",
+                           "OMPI_MCA_ess_base_jobid",
+                           "OMPI_MCA_orte_hnp_uri",
+                           "OMPI_MCA_orte_precondition_transports",
+                           "OMPI_MCA_pmix",
+                           "OMPI_MCA_initial_wdir",
+                           "OMPI_MCA_mpi_oversubscribe",
+                           "OMPI_MCA_shmem_RUNTIME_QUERY_hint",
+                           "OMPI_ARGV",
+                           "OMPI_COMMAND",
+                           "OMPI_UNIVERSE_SIZE",
+                           "OMPI_FIRST_RANKS",
+                           "PMIX_RANK",
+                           "PMIX_NAMESPACE",
+                           "PMIX_SERVER_URI4",
+                           "PMIX_MCA_mca_base_component_show_load_errors",
+                           "PMI_RANK",
+                           "PMI_SIZE",
+                           "PMI_FD",
+                           "HYDRA_CONTROL_FD",
+                           "MPI_LOCALNRANKS",
+                           "MPI_LOCALRANKID",
+                           "MPIR_CVAR_CH3_INTERFACE_HOSTNAME",
+                           "SLURM_STEP_ID",
+                           "SLURM_STEP_NUM_TASKS",
+                           "SLURM_STEPID",
+                           "SLURM_PROCID",
+                           "SLURM_LOCALID",
+                           "SLURM_SRUN_COMM_PORT",
+                           "SLURM_PMIXP_ABORT_AGENT_PORT",
+                           "SRUN_DEBUG"})
     EXPECT_TRUE(mc::is_launcher_variable(name)) << name;
   // The user's own: running as root, tuning MCA settings, PMIx settings, the allocation.
-  for (const char* name : {"OMPI_ALLOW_RUN_AS_ROOT", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "OMPI_MCA_btl",
-                           "OMPI_MCA_rmaps_base_oversubscribe", "OMPI_MCA_mpi_yield_when_idle", "PMIX_MCA_gds",
-                           "MPIR_CVAR_ASYNC_PROGRESS", "SLURM_JOB_ID", "SLURM_NTASKS", "SLURM_JOB_NODELIST",
-                           "SLURM_CPUS_ON_NODE", "PATH", "HOME", "OMP_NUM_THREADS", "OMPI", "PMIX"})
+  for (const char* name :
+       {"OMPI_ALLOW_RUN_AS_ROOT", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "OMPI_MCA_btl", "OMPI_MCA_rmaps_base_oversubscribe",
+        "OMPI_MCA_mpi_yield_when_idle", "PMIX_MCA_gds", "MPIR_CVAR_ASYNC_PROGRESS", "SLURM_JOB_ID", "SLURM_NTASKS",
+        "SLURM_JOB_NODELIST", "SLURM_CPUS_ON_NODE", "PATH", "HOME", "OMP_NUM_THREADS", "OMPI", "PMIX"})
     EXPECT_FALSE(mc::is_launcher_variable(name)) << name;
-  const std::vector<std::string> env{"PATH=/bin",          "OMPI_COMM_WORLD_RANK=0", "OMPI_MCA_btl=self,vader",
-                                     "PMIX_RANK=0",        "OMPI_ALLOW_RUN_AS_ROOT=1", "PMIX_MCA_gds=hash",
-                                     "SLURM_PROCID=3",     "SLURM_JOB_ID=12", "EMPTY=", "NOEQUALS"};
+  const std::vector<std::string> env{"PATH=/bin",      "OMPI_COMM_WORLD_RANK=0",   "OMPI_MCA_btl=self,vader",
+                                     "PMIX_RANK=0",    "OMPI_ALLOW_RUN_AS_ROOT=1", "PMIX_MCA_gds=hash",
+                                     "SLURM_PROCID=3", "SLURM_JOB_ID=12",          "EMPTY=",
+                                     "NOEQUALS"};
   EXPECT_EQ(mc::without_launcher_variables(env),
             (std::vector<std::string>{"PATH=/bin", "OMPI_MCA_btl=self,vader", "OMPI_ALLOW_RUN_AS_ROOT=1",
                                       "PMIX_MCA_gds=hash", "SLURM_JOB_ID=12", "EMPTY=", "NOEQUALS"}));

@@ -12,9 +12,8 @@
 //   --no-json          leave out the JSON line (a metric that matches nothing)
 //   --env FILE         rank 0 writes its environment to FILE, one NAME=value a line
 #include <mpi.h>
-#include <unistd.h>
-
 #include <time.h>
+#include <unistd.h>
 
 #include <cstdint>
 #include <cstdio>
@@ -62,12 +61,18 @@ int main(int argc, char** argv) {
   const char* env_file = nullptr;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
-    if (a == "--work" && i + 1 < argc) units = std::atol(argv[++i]);
-    else if (a == "--per-rank") per_rank = true;
-    else if (a == "--no-json") json = false;
-    else if (a == "--fail-at" && i + 1 < argc) fail_at = std::atoi(argv[++i]);
-    else if (a == "--sleep" && i + 1 < argc) sleep_seconds = std::atof(argv[++i]);
-    else if (a == "--env" && i + 1 < argc) env_file = argv[++i];
+    if (a == "--work" && i + 1 < argc)
+      units = std::atol(argv[++i]);
+    else if (a == "--per-rank")
+      per_rank = true;
+    else if (a == "--no-json")
+      json = false;
+    else if (a == "--fail-at" && i + 1 < argc)
+      fail_at = std::atoi(argv[++i]);
+    else if (a == "--sleep" && i + 1 < argc)
+      sleep_seconds = std::atof(argv[++i]);
+    else if (a == "--env" && i + 1 < argc)
+      env_file = argv[++i];
     else {
       if (rank == 0) std::fprintf(stderr, "exec_work: unknown argument %s\n", argv[i]);
       MPI_Finalize();
@@ -95,7 +100,8 @@ int main(int argc, char** argv) {
   int code = 0;
   if (size == fail_at) {
     if (rank == 0) {
-      for (int i = 1; i <= 7; ++i) std::fprintf(stderr, "exec_work: failing on purpose at %d ranks (line %d)\n", size, i);
+      for (int i = 1; i <= 7; ++i)
+        std::fprintf(stderr, "exec_work: failing on purpose at %d ranks (line %d)\n", size, i);
     }
     code = 3;
   }

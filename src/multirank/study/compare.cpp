@@ -1,11 +1,10 @@
 #include "multirank/study/compare.hpp"
 
-#include <nlohmann/json.hpp>
-
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <tuple>
 
 #include "multirank/core/error.hpp"
@@ -14,10 +13,14 @@ namespace multirank::study {
 
 std::string to_string(Verdict verdict) {
   switch (verdict) {
-    case Verdict::same: return "same";
-    case Verdict::slower: return "slower";
-    case Verdict::faster: return "faster";
-    case Verdict::too_few_samples: return "too few samples";
+    case Verdict::same:
+      return "same";
+    case Verdict::slower:
+      return "slower";
+    case Verdict::faster:
+      return "faster";
+    case Verdict::too_few_samples:
+      return "too few samples";
   }
   return "?";
 }
@@ -41,7 +44,8 @@ double parse_tolerance(const std::string& text) {
     throw UsageError("--tolerance must be a percentage such as 10% (or a fraction such as 0.1), not '" + text + "'");
   if (percent) return v / 100.0;
   if (v >= 1.0)
-    throw UsageError("--tolerance " + text + " is ambiguous: write " + text + "% for a percentage, or a fraction below 1");
+    throw UsageError("--tolerance " + text + " is ambiguous: write " + text +
+                     "% for a percentage, or a fraction below 1");
   return v;
 }
 
@@ -49,7 +53,9 @@ namespace {
 
 using Key = std::tuple<std::string, std::string, std::string, std::string>;  // app, mode, metric, options
 
-Key key_of(const RunRecord& run) { return {run.app, run.mode, run.metric, comparison_options(run)}; }
+Key key_of(const RunRecord& run) {
+  return {run.app, run.mode, run.metric, comparison_options(run)};
+}
 
 /// Every value per key and p, and the keys in order of first appearance.
 struct Pooled {
@@ -93,7 +99,8 @@ std::string title(const Comparison& c) {
 
 std::string interval(const Comparison& c, const char* sep) {
   if (c.verdict == Verdict::too_few_samples) return "-";
-  return fmt("%.4g", c.ratio.low) + sep + fmt("%.4g", c.ratio.high) + " (" + fmt("%.1f%%", 100 * c.ratio.coverage) + ")";
+  return fmt("%.4g", c.ratio.low) + sep + fmt("%.4g", c.ratio.high) + " (" + fmt("%.1f%%", 100 * c.ratio.coverage) +
+         ")";
 }
 
 std::string summary_line(const Gate& gate) {
@@ -110,7 +117,8 @@ std::string summary_line(const Gate& gate) {
 std::string text_gate(const Gate& gate) {
   std::string out = "regression gate: " + list(gate.fresh_files) + " against " + list(gate.reference_files) +
                     ", tolerance " + fmt("%g%%", 100 * gate.tolerance) + "\n";
-  out += "ratio = new / reference; HL = Hodges-Lehmann estimate on log times, with its exact Mann-Whitney 95% interval\n";
+  out +=
+      "ratio = new / reference; HL = Hodges-Lehmann estimate on log times, with its exact Mann-Whitney 95% interval\n";
   std::string last;
   char line[512];
   for (const auto& c : gate.rows) {
@@ -154,7 +162,9 @@ std::string markdown_gate(const Gate& gate) {
   return out + "\n" + summary_line(gate);
 }
 
-nlohmann::json number_or_null(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); }
+nlohmann::json number_or_null(double v) {
+  return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr);
+}
 
 std::string json_gate(const Gate& gate) {
   nlohmann::json rows = nlohmann::json::array();
@@ -178,12 +188,9 @@ std::string json_gate(const Gate& gate) {
                     {"ci_coverage", few ? nlohmann::json(nullptr) : number_or_null(c.ratio.coverage)},
                     {"verdict", to_string(c.verdict)}});
   }
-  const nlohmann::json doc{{"new", gate.fresh_files},
-                           {"reference", gate.reference_files},
-                           {"tolerance", gate.tolerance},
-                           {"min_samples", kGateMinSamples},
-                           {"slower", gate.any_slower()},
-                           {"rows", rows}};
+  const nlohmann::json doc{{"new", gate.fresh_files},     {"reference", gate.reference_files},
+                           {"tolerance", gate.tolerance}, {"min_samples", kGateMinSamples},
+                           {"slower", gate.any_slower()}, {"rows", rows}};
   return doc.dump(2) + "\n";
 }
 
@@ -233,10 +240,13 @@ Gate compare_studies(const std::vector<StudyFile>& fresh, const std::vector<Stud
 
 std::string format_gate(const Gate& gate, ReportFormat format) {
   switch (format) {
-    case ReportFormat::json: return json_gate(gate);
-    case ReportFormat::markdown: return markdown_gate(gate);
+    case ReportFormat::json:
+      return json_gate(gate);
+    case ReportFormat::markdown:
+      return markdown_gate(gate);
     case ReportFormat::table:
-    default: return text_gate(gate);
+    default:
+      return text_gate(gate);
   }
 }
 

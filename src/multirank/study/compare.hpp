@@ -26,17 +26,17 @@ enum class Verdict { same, slower, faster, too_few_samples };
 
 /// One key compared.
 struct Comparison {
-  std::string app;            ///< the app (a program's base name)
-  std::string mode;           ///< strong or weak
-  std::string metric;         ///< wall, json:KEY or regex:PATTERN
-  std::string options_json;   ///< comparison_options of the runs
-  int p = 0;                  ///< the rank count
+  std::string app;                ///< the app (a program's base name)
+  std::string mode;               ///< strong or weak
+  std::string metric;             ///< wall, json:KEY or regex:PATTERN
+  std::string options_json;       ///< comparison_options of the runs
+  int p = 0;                      ///< the rank count
   std::vector<double> fresh;      ///< the new file's values (all runs of the key pooled)
   std::vector<double> reference;  ///< the reference's
-  double median_fresh = 0.0;  ///< median of the new values
+  double median_fresh = 0.0;      ///< median of the new values
   double median_reference = 0.0;  ///< and of the reference's
-  double median_ratio = 0.0;  ///< median_fresh / median_reference
-  RatioEstimate ratio;        ///< Hodges–Lehmann ratio and its interval (when there are enough samples)
+  double median_ratio = 0.0;      ///< median_fresh / median_reference
+  RatioEstimate ratio;            ///< Hodges–Lehmann ratio and its interval (when there are enough samples)
   Verdict verdict = Verdict::too_few_samples;  ///< the outcome
 };
 

@@ -2,11 +2,10 @@
 
 #include <regex.h>
 
-#include <nlohmann/json.hpp>
-
 #include <cmath>
 #include <cstdlib>
 #include <istream>
+#include <nlohmann/json.hpp>
 #include <streambuf>
 
 #include "multirank/core/error.hpp"
@@ -34,7 +33,9 @@ OutputPattern::~OutputPattern() {
   if (compiled_) ::regfree(&compiled_->re);
 }
 
-std::size_t OutputPattern::groups() const { return compiled_->re.re_nsub; }
+std::size_t OutputPattern::groups() const {
+  return compiled_->re.re_nsub;
+}
 
 namespace {
 
@@ -59,13 +60,16 @@ class ViewBuffer : public std::streambuf {
 
 }  // namespace
 
-bool OutputPattern::matches(std::string_view text) const { return search(compiled_->re, text, nullptr, 0); }
+bool OutputPattern::matches(std::string_view text) const {
+  return search(compiled_->re, text, nullptr, 0);
+}
 
 std::optional<std::string> OutputPattern::first_group(std::string_view text) const {
   if (groups() < 1) return std::nullopt;
   regmatch_t m[2];
   if (!search(compiled_->re, text, m, 2) || m[1].rm_so < 0) return std::nullopt;
-  return std::string(text.substr(static_cast<std::size_t>(m[1].rm_so), static_cast<std::size_t>(m[1].rm_eo - m[1].rm_so)));
+  return std::string(
+      text.substr(static_cast<std::size_t>(m[1].rm_so), static_cast<std::size_t>(m[1].rm_eo - m[1].rm_so)));
 }
 
 Metric::Metric(const std::string& text) : text_(text) {
@@ -85,10 +89,12 @@ Metric::Metric(const std::string& text) : text_(text) {
   } else if (text.rfind("regex:", 0) == 0) {
     kind_ = Kind::regex;
     const std::string pattern = text.substr(6);
-    if (pattern.empty()) throw UsageError("--metric regex:PATTERN needs a pattern with a group, e.g. 'regex:time: ([0-9.]+) s'");
+    if (pattern.empty())
+      throw UsageError("--metric regex:PATTERN needs a pattern with a group, e.g. 'regex:time: ([0-9.]+) s'");
     pattern_.emplace(pattern);
     if (pattern_->groups() < 1)
-      throw UsageError("--metric " + text + ": the pattern needs a capture group around the number, e.g. 'time: ([0-9.]+)'");
+      throw UsageError("--metric " + text +
+                       ": the pattern needs a capture group around the number, e.g. 'time: ([0-9.]+)'");
   } else {
     throw UsageError("--metric is wall, json:KEY or regex:PATTERN, not '" + text + "'");
   }
@@ -128,7 +134,8 @@ std::optional<double> Metric::read(std::string_view out, std::string& why) const
         }
         if (value == nullptr) continue;
         if (value->is_number()) return seconds(value->get<double>(), "\"" + key_ + "\"");
-        why = "the first JSON object on stdout with \"" + key_ + "\" has " + value->dump() + " there, not a number of seconds";
+        why = "the first JSON object on stdout with \"" + key_ + "\" has " + value->dump() +
+              " there, not a number of seconds";
         return std::nullopt;
       }
       why = "no JSON object on the program's stdout has the key \"" + key_ + "\"";

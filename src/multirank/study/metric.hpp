@@ -61,8 +61,8 @@ class Metric {
  private:
   Kind kind_ = Kind::wall;
   std::string text_;
-  std::string key_;                        // json
-  std::optional<OutputPattern> pattern_;   // regex
+  std::string key_;                       // json
+  std::optional<OutputPattern> pattern_;  // regex
 };
 
 }  // namespace multirank::study
