@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -64,18 +65,23 @@ void check_integer_options(CLI::App& app) {
   for (CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; })) check_integer_options(*sub);
 }
 
-int main_body(int argc, char** argv) {
-  install_stop_handlers();  // Ctrl-C / scancel: flush journals, then end the whole job with a message
-  const Communicator world = Communicator::world();
-  CLI::App app{"multirank: Python's multiprocessing patterns over MPI ranks", "multirank"};
+/// The whole command line interface: every registered subcommand, with its action.
+void build_cli(CLI::App& app, std::map<CLI::App*, Action>& actions) {
   app.set_version_flag("--version", MULTIRANK_VERSION);
   app.require_subcommand(1, 1);
-  std::map<CLI::App*, Action> actions;
   for (const auto& sub : subcommands()) {
     CLI::App* sub_app = app.add_subcommand(sub.name, sub.description);
     actions[sub_app] = sub.setup(*sub_app);
   }
   check_integer_options(app);
+}
+
+int main_body(int argc, char** argv) {
+  install_stop_handlers();  // Ctrl-C / scancel: flush journals, then end the whole job with a message
+  const Communicator world = Communicator::world();
+  CLI::App app{"multirank: Python's multiprocessing patterns over MPI ranks", "multirank"};
+  std::map<CLI::App*, Action> actions;
+  build_cli(app, actions);
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {  // --help, --version
@@ -115,8 +121,29 @@ int main_body(int argc, char** argv) {
 }
 
 }  // namespace
+
+/// Parses the command line quietly, before MPI exists, and runs the subcommand if it must run
+/// without MPI (`study ... exec`). Anything else, parse errors and --help included, returns
+/// nullopt and goes through main_body under MPI as always (which reports them).
+std::optional<int> run_before_mpi(int argc, char** argv) {
+  CLI::App app{"multirank: Python's multiprocessing patterns over MPI ranks", "multirank"};
+  std::map<CLI::App*, Action> actions;
+  build_cli(app, actions);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::Error&) {
+    return std::nullopt;
+  }
+  const auto chosen = app.get_subcommands();
+  if (chosen.empty()) return std::nullopt;
+  const Action& action = actions.at(chosen.front());
+  if (!action.run_before_mpi) return std::nullopt;
+  return action.run_before_mpi();
+}
+
 }  // namespace multirank::cli
 
 int main(int argc, char** argv) {
+  if (const auto code = multirank::cli::run_before_mpi(argc, argv)) return *code;
   return multirank::run_main(argc, argv, [&] { return multirank::cli::main_body(argc, argv); });
 }

@@ -4,6 +4,7 @@
 #include <CLI/CLI.hpp>
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -18,6 +19,10 @@ struct Action {
   std::function<void(const Communicator& world)> validate;
   /// Runs the subcommand and returns the exit code. An exception here aborts the job (exit 1).
   std::function<int(const Communicator& world)> run;
+  /// Optional, for what runs without MPI (`study ... exec`, a driver that launches MPI jobs
+  /// itself and so must not be an MPI process): called once the command line is parsed and
+  /// before MPI_Init. An exit code ends the CLI there; nullopt carries on under MPI as usual.
+  std::function<std::optional<int>()> run_before_mpi = nullptr;
 };
 
 /// A subcommand: `setup` adds its options to `app` and returns the action to run.

@@ -1,5 +1,7 @@
 // `multirank report FILE.h5... [--plots DIR] [--format table|markdown|json]`: scaling tables,
 // concurrency profiles and gnuplot plots from study files (see docs/hdf5-schema.md).
+// `multirank report NEW.h5... --reference OLD.h5 [--tolerance 10%]`: the regression gate
+// (compare.hpp), exit 1 when any key got slower.
 #include <cstdio>
 #include <filesystem>
 #include <memory>
@@ -7,6 +9,7 @@
 #include <vector>
 
 #include "multirank/core/error.hpp"
+#include "multirank/study/compare.hpp"
 #include "multirank/study/plots.hpp"
 #include "multirank/study/report.hpp"
 #include "multirank/study/study_file.hpp"
@@ -19,7 +22,10 @@ struct ReportOptions {
   std::vector<std::string> files;
   std::string plots;
   std::string format = "table";
+  std::vector<std::string> reference;
+  std::string tolerance = "10%";
   std::vector<study::StudyFile> loaded;  // read once by validate, on rank 0
+  study::Gate gate;                      // with --reference: computed by validate, on rank 0
 };
 
 Action setup(CLI::App& app) {
@@ -31,6 +37,13 @@ Action setup(CLI::App& app) {
       ->type_name("DIR");
   app.add_option("--format", o->format, "table (default), markdown or json")
       ->check(CLI::IsMember({"table", "markdown", "json"}));
+  app.add_option("--reference", o->reference,
+                 "the regression gate: compare every run key (app, mode, metric, options or program arguments, p) "
+                 "with this study file's; exit 1 when any got slower")
+      ->type_name("OLD.h5");
+  app.add_option("--tolerance", o->tolerance,
+                 "--reference: slower when the ratio's 95% interval lies above 1 + this, faster below 1/(1 + this)")
+      ->capture_default_str();
   return Action{
       [o](const Communicator& world) {
         // Only rank 0 reports; a refusal there makes every rank exit with 2.
@@ -43,15 +56,32 @@ Action setup(CLI::App& app) {
           if (study::find_gnuplot().empty())
             throw UsageError("--plots needs gnuplot, which is not on PATH (apt-get install gnuplot-nox)");
         }
+        if (o->reference.empty() && o->tolerance != "10%") throw UsageError("--tolerance goes with --reference OLD.h5");
+        const double tolerance = study::parse_tolerance(o->tolerance);
         o->loaded.clear();
         for (const auto& f : o->files) o->loaded.push_back(study::read_study(f));
+        if (!o->reference.empty()) {
+          std::vector<study::StudyFile> reference;
+          for (const auto& f : o->reference) reference.push_back(study::read_study(f));
+          o->gate = study::compare_studies(o->loaded, reference, tolerance);  // no comparable run: exit 2
+        }
       },
       [o](const Communicator& world) {
         if (world.rank() != 0) return 0;
         const study::Report report = study::build_report(o->loaded);
         std::vector<std::string> plots;
         if (!o->plots.empty()) plots = study::write_plots(report, o->plots);
-        const std::string text = study::format_report(report, study::parse_report_format(o->format), plots);
+        const study::ReportFormat format = study::parse_report_format(o->format);
+        if (!o->reference.empty()) {
+          // The gate's table only: it is what a CI job reads (and its exit code).
+          std::string text = study::format_gate(o->gate, format);
+          if (format != study::ReportFormat::json)
+            for (const auto& p : plots) text += "plot: " + p + "\n";
+          std::fwrite(text.data(), 1, text.size(), stdout);
+          std::fflush(stdout);
+          return o->gate.any_slower() ? 1 : 0;
+        }
+        const std::string text = study::format_report(report, format, plots);
         std::fwrite(text.data(), 1, text.size(), stdout);
         std::fflush(stdout);
         return 0;

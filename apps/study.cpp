@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <memory>
+#include <optional>
 
 #include "app.hpp"
 #include "journal.hpp"
@@ -13,21 +14,10 @@
 #include "multirank/study/study_file.hpp"
 #include "multirank/study/sweep.hpp"
 #include "registry.hpp"
+#include "study_options.hpp"
 
 namespace multirank::cli {
 namespace {
-
-struct StudyOptions {
-  std::vector<int> ranks;
-  int reps = 3;
-  int warmups = 1;
-  std::string mode = "strong";
-  std::string output;
-  bool force = false;
-  bool json = false;
-  std::string journal;
-  bool resume = false;
-};
 
 nlohmann::json sample_json(const study::Sample& s) {
   return {{"p", s.p}, {"rep", s.rep}, {"wall", s.wall_seconds}, {"min", s.rank_min_seconds}, {"max", s.rank_max_seconds}};
@@ -141,9 +131,23 @@ Action setup(CLI::App& app) {
     sub->fallthrough();  // study options may follow the app's own
     (*studies)[a.name] = std::make_shared<Study>(a.name, a.setup(*sub), o);
   }
-  auto chosen = [&app, studies]() { return studies->at(app.get_subcommands().front()->get_name()); };
-  return Action{[chosen](const Communicator& world) { chosen()->validate(world); },
-                [chosen](const Communicator& world) { return chosen()->run(world); }};
+  // `study ... exec -- PROGRAM`: the driver of a program's study, which never initialises MPI.
+  std::shared_ptr<ExecStudy> exec = add_exec_subcommand(app, o);
+  auto chosen_name = [&app]() { return app.get_subcommands().front()->get_name(); };
+  auto chosen = [chosen_name, studies]() { return studies->at(chosen_name()); };
+  auto refuse_exec = [chosen_name]() {
+    // main() runs `study ... exec` before MPI_Init; reaching here means it was bypassed.
+    if (chosen_name() == "exec") throw UsageError("study ... exec must run without MPI initialised");
+  };
+  return Action{[chosen, refuse_exec](const Communicator& world) {
+                  refuse_exec();
+                  chosen()->validate(world);
+                },
+                [chosen](const Communicator& world) { return chosen()->run(world); },
+                [chosen_name, exec]() -> std::optional<int> {
+                  if (chosen_name() != "exec") return std::nullopt;
+                  return run_exec_study(*exec);
+                }};
 }
 
 const Register registered{{"study", "a scaling study of an app over rank counts, appended to an HDF5 file", setup}};

@@ -20,7 +20,7 @@ if(MULTIRANK_MPI_VENDOR STREQUAL "openmpi")
   set(_mr_mpi_environment "OMPI_ALLOW_RUN_AS_ROOT=1;OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1;OMPI_MCA_rmaps_base_oversubscribe=1;")
 endif()
 set(MULTIRANK_TEST_ENVIRONMENT
-    "${_mr_mpi_environment}MULTIRANK_MPI_VENDOR=${MULTIRANK_MPI_VENDOR};MPIEXEC_OVERSUBSCRIBE=${MULTIRANK_MPIEXEC_OVERSUBSCRIBE};ASAN_OPTIONS=detect_leaks=0:abort_on_error=0;UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1"
+    "${_mr_mpi_environment}OMP_NUM_THREADS=1;MULTIRANK_MPI_VENDOR=${MULTIRANK_MPI_VENDOR};MPIEXEC_OVERSUBSCRIBE=${MULTIRANK_MPIEXEC_OVERSUBSCRIBE};ASAN_OPTIONS=detect_leaks=0:abort_on_error=0;UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1"
     CACHE INTERNAL "")
 set(MULTIRANK_DEFAULT_TIMEOUT 120 CACHE STRING "Default per-test timeout in seconds")
 

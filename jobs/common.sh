@@ -149,11 +149,25 @@ mr_default_ranks() {
   echo "${out}${n}"
 }
 
+# mr_exec_launcher : LAUNCH_TEMPLATE, the launcher `multirank study ... exec` starts PROGRAM with,
+# from LAUNCHER: "srun --mpi=pmix -n {p} SRUN_ARGS" or "MPIRUN -n {p} MPIRUN_ARGS".
+mr_exec_launcher() {
+  case "$LAUNCHER" in
+    srun) LAUNCH_TEMPLATE="srun --mpi=${SRUN_MPI:-pmix} -n {p}${SRUN_ARGS:+ $SRUN_ARGS}" ;;
+    mpirun) LAUNCH_TEMPLATE="${MPIRUN:-mpirun} -n {p}${MPIRUN_ARGS:+ $MPIRUN_ARGS}" ;;
+  esac
+}
+
 # mr_study MODE : the body of strong-scaling.sbatch and weak-scaling.sbatch: `multirank study` over
 # rank counts inside this one allocation, appending a run to OUTPUT; then, unless REPORT=0, the
 # report of OUTPUT (every run appended so far) into OUTPUT's name without .h5, plus "-report".
+# With PROGRAM set it studies that program instead of an app (mr_study_program).
 mr_study() {
   local mode=$1
+  if [ -n "${PROGRAM:-}" ]; then
+    mr_study_program "$mode"
+    return
+  fi
   APP=${APP:-rangesum}
   if [ "$mode" = weak ]; then
     APP_ARGS=${APP_ARGS:---n 200000000 --kernel heavy}
@@ -177,6 +191,37 @@ mr_study() {
   # study's own options go before the app's name: an app may have options of the same name
   mr_run "${LAUNCH[@]}" "$MULTIRANK_BIN" study "${study_args[@]}" "$APP" "${app_args[@]}" \
     --ranks "$RANKS" --reps "$REPS" --mode "$mode" --output "$OUTPUT"
+  if [ "$REPORT" = 1 ]; then
+    mr_report "${OUTPUT%.h5}-report" "$OUTPUT"
+  fi
+}
+
+# mr_study_program MODE : `multirank study ... exec -- PROGRAM PROGRAM_ARGS`. The driver runs here,
+# in the batch script itself (not under srun: it never initialises MPI), and launches PROGRAM on
+# p ranks of this allocation for every sample with LAUNCH_TEMPLATE. EXEC_ARGS holds exec's other
+# options (--metric json:seconds, --expect REGEX, --timeout S); {p} in PROGRAM_ARGS becomes p.
+mr_study_program() {
+  local mode=$1
+  PROGRAM_ARGS=${PROGRAM_ARGS:-}
+  EXEC_ARGS=${EXEC_ARGS:-}
+  NTASKS=$(mr_ntasks)
+  RANKS=${RANKS:-$(mr_default_ranks "$NTASKS")}
+  REPS=${REPS:-5}
+  STUDY_ARGS=${STUDY_ARGS:-}
+  OUTPUT=${OUTPUT:-results/$(basename "$PROGRAM")-${mode}.h5}
+  REPORT=${REPORT:-1}
+  mr_init
+  mr_exec_launcher
+  mr_header "multirank study exec (${mode} scaling)" PROGRAM PROGRAM_ARGS EXEC_ARGS LAUNCH_TEMPLATE RANKS REPS \
+    STUDY_ARGS OUTPUT NTASKS REPORT
+
+  local program_args exec_args study_args
+  read -r -a program_args <<<"$PROGRAM_ARGS"
+  read -r -a exec_args <<<"$EXEC_ARGS"
+  read -r -a study_args <<<"$STUDY_ARGS"
+  mr_dry_run || mkdir -p "$(dirname "$OUTPUT")"
+  mr_run "$MULTIRANK_BIN" study "${study_args[@]}" --ranks "$RANKS" --reps "$REPS" --mode "$mode" --output "$OUTPUT" \
+    exec --launcher "$LAUNCH_TEMPLATE" "${exec_args[@]}" -- "$PROGRAM" "${program_args[@]}"
   if [ "$REPORT" = 1 ]; then
     mr_report "${OUTPUT%.h5}-report" "$OUTPUT"
   fi

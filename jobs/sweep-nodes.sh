@@ -7,6 +7,7 @@
 # Usage:   jobs/sweep-nodes.sh
 #          NODES="1 2 4 8" TASKS_PER_NODE=32 APP_ARGS="--n 20000000000 --kernel heavy" jobs/sweep-nodes.sh
 #          MODE=weak SBATCH_ARGS="-p compute -A myproject -t 00:20:00" jobs/sweep-nodes.sh
+#          PROGRAM=$PWD/solver PROGRAM_ARGS="--grid 8192" NODES="1 2 4" jobs/sweep-nodes.sh   # your own program
 #          DRY_RUN=1 jobs/sweep-nodes.sh          # print the sbatch commands, submit nothing
 #
 # Environment (defaults in brackets):
@@ -19,6 +20,8 @@
 #   SBATCH          the sbatch command [sbatch]
 #   APP, APP_ARGS, REPS, STUDY_ARGS, LAUNCHER, MULTIRANK_BIN, SRUN_ARGS, MPIRUN_ARGS, ...: passed
 #                   to every job, see jobs/strong-scaling.sbatch and jobs/common.sh
+#   PROGRAM, PROGRAM_ARGS, EXEC_ARGS: study your own program instead of an app (give PROGRAM an
+#                   absolute path: the jobs start in the submit directory, but may run elsewhere)
 #   DRY_RUN=1       print the commands; job ids are shown as job-nodes-N placeholders
 # Logs go to logs/ under the current directory (created here), one per job: logs/<name>-<id>.out.
 # Read the result with: cat SWEEP_DIR/report.txt (or report.md, report.json; plots in SWEEP_DIR/plots).
@@ -32,7 +35,9 @@ NODES=${NODES:-1 2 4}
 TASKS_PER_NODE=${TASKS_PER_NODE:-4}
 MODE=${MODE:-strong}
 APP=${APP:-rangesum}
-SWEEP_DIR=${SWEEP_DIR:-results/sweep-${APP}-${MODE}-$(date +%Y%m%d-%H%M%S)}
+STUDIED=$APP
+[ -n "${PROGRAM:-}" ] && STUDIED=$(basename "$PROGRAM")
+SWEEP_DIR=${SWEEP_DIR:-results/sweep-${STUDIED}-${MODE}-$(date +%Y%m%d-%H%M%S)}
 SBATCH=${SBATCH:-sbatch}
 case "$MODE" in
   strong | weak) ;;
@@ -47,6 +52,7 @@ done
 [[ $TASKS_PER_NODE =~ ^[1-9][0-9]*$ ]] || { echo "error: TASKS_PER_NODE is '$TASKS_PER_NODE'" >&2; exit 2; }
 mr_init
 export MULTIRANK_JOBS_DIR MULTIRANK_BIN APP
+if [ -n "${PROGRAM:-}" ]; then export PROGRAM PROGRAM_ARGS="${PROGRAM_ARGS:-}" EXEC_ARGS="${EXEC_ARGS:-}"; fi
 
 # sbatch_id COMMAND... : submits (or prints) and sets $job_id. Variables are given through `env`,
 # not --export=VAR=..., because --export splits values at commas (RANKS=1,2,4, --list 5,200).

@@ -10,7 +10,7 @@ MULTIRANK_PACKAGES=(
   libgmp-dev libcli11-dev nlohmann-json3-dev
   googletest libgtest-dev
   python3 python3-h5py python3-mpi4py python3-numpy
-  gnuplot-nox libicu-dev
+  gnuplot-nox libicu-dev libssl-dev
   slurm-wlm munge iproute2 util-linux procps jq
   clang parallel
 )

@@ -15,7 +15,7 @@ expect "study weak appends" [ "$rc" -eq 0 ]
 expect "the file holds both runs with the right samples" $py - "$work/s.h5" <<'PY'
 import sys, h5py
 f = h5py.File(sys.argv[1], "r")
-assert f.attrs["schema_version"] == 1
+assert f.attrs["schema_version"] == 2
 runs = sorted(k for k in f.keys() if k.startswith("run_"))
 assert len(runs) == 2, runs
 a, b = f[runs[0]], f[runs[1]]

@@ -14,6 +14,8 @@ import sys
 import tempfile
 
 STRING = re.compile(r'"((?:[^"\\]|\\.)*)"')
+COMPOUND = re.compile(r'\{((?:[^{}"]|"(?:[^"\\]|\\.)*")*)\}')
+CELL = re.compile(r'("(?:[^"\\]|\\.)*"|[^,]+)')
 
 
 def h5dump(*args):
@@ -42,10 +44,14 @@ def dataset_rows(path):
     with tempfile.NamedTemporaryFile("r", suffix=".txt") as out:
         h5dump("-y", "-w", "0", "-d", path, "-o", out.name, FILE)
         text = out.read()
+    if "{" in text:  # compound rows; schema 2's tasks end with a string member (the command)
+        rows = []
+        for row in COMPOUND.findall(text):
+            cells = [c.strip() for c in CELL.findall(row)]
+            rows.append([STRING.fullmatch(c).group(1) if c.startswith('"') else float(c) for c in cells if c])
+        return rows
     if '"' in text:
         return STRING.findall(text)
-    if "{" in text:
-        return [[float(v) for v in row.split(",") if v.strip()] for row in re.findall(r"\{([^{}]*)\}", text)]
     return [int(v) if re.fullmatch(r"-?\d+", v.strip()) else float(v) for v in text.split(",") if v.strip()]
 
 

@@ -2,8 +2,9 @@
 # The jobs/ scripts against a real Slurm: starts munged, slurmctld and slurmd for this host (a private
 # configuration in a scratch directory, see cluster.sh), waits for the node to be idle, submits
 # run.sbatch (srun --mpi=pmix and mpirun), strong-scaling.sbatch twice (appending), weak-scaling.sbatch
-# and sweep-nodes.sh (NODES=1, with its dependent report job) on small sizes, waits for them with a
-# bound, and checks the outcomes: every job COMPLETED, logs naming their job id with start and end,
+# and sweep-nodes.sh (NODES=1, with its dependent report job) on small sizes, plus strong- and
+# weak-scaling.sbatch with PROGRAM (a study of the tests' own MPI program, launched with srun by
+# the driver in the batch script), waits for them with a bound, and checks the outcomes: every job COMPLETED, logs naming their job id with start and end,
 # valid HDF5 study files carrying the job ids, report tables and plots. The daemons are stopped by
 # pid on every exit. Exit 77 (skipped) when not root or when Slurm or munge is not installed.
 set -u
@@ -20,6 +21,7 @@ fi
 for tool in munged mungekey slurmctld slurmd sbatch srun squeue scontrol scancel; do
   command -v "$tool" >/dev/null || { echo "SKIP: $tool is not installed (apt-get install slurm-wlm munge)"; exit 77; }
 done
+PY=/usr/bin/python3  # Debian's, with h5py
 for tool in h5dump python3 gnuplot setpriv; do
   command -v "$tool" >/dev/null || { echo "FAIL - $tool is missing (scripts/test.sh installs it)"; exit 1; }
 done
@@ -80,6 +82,11 @@ out=$(DRY_RUN=1 NTASKS=6 bash "$jobs/strong-scaling.sbatch" 2>&1)
 expect "strong-scaling.sbatch dry run: ranks 1,2,4,6 by default, then the report" \
   bash -c 'grep -Eq "study rangesum .* --ranks 1,2,4,6 --reps 5 --mode strong --output results/rangesum-strong.h5$" <<<"$1" &&
            grep -q "report results/rangesum-strong.h5 --plots results/rangesum-strong-report/plots > results/rangesum-strong-report/report.txt" <<<"$1"' _ "$out"
+out=$(DRY_RUN=1 NTASKS=4 PROGRAM=/opt/solver PROGRAM_ARGS="--cells {p}000" EXEC_ARGS="--metric json:seconds" \
+  bash "$jobs/weak-scaling.sbatch" 2>&1)
+want='study --ranks 1,2,4 --reps 5 --mode weak --output results/solver-weak.h5 exec --launcher srun\ --mpi=pmix\ -n\ \{p\} --metric json:seconds -- /opt/solver --cells \{p\}000'
+expect "weak-scaling.sbatch dry run with PROGRAM: the driver itself (no srun around it) launches with srun" \
+  bash -c 'grep -qxF "+ $MULTIRANK_BIN $2" <<<"$1"' _ "$out" "$want"
 out=$(LAUNCHER=ssh DRY_RUN=1 bash "$jobs/run.sbatch" 2>&1); rc=$?
 expect "run.sbatch refuses an unknown LAUNCHER with one line, exit 2" \
   bash -c '[ "$2" -eq 2 ] && [ "$(wc -l <<<"$1")" -eq 1 ] && grep -q "LAUNCHER is srun or mpirun" <<<"$1"' _ "$out" "$rc"
@@ -102,6 +109,11 @@ submit APP=rangesum APP_ARGS="--n 100000 --pattern scatter-gather" RANKS=1,2,4 R
   -n 4 --dependency=afterany:"$job_strong1" "$jobs/strong-scaling.sbatch"; job_strong2=$job
 submit APP=imbalance APP_ARGS="--tasks 1:20K:1,2:5K:0,3:40K:2,4:1K:0 --no-sequential" RANKS=1,2 REPS=1 \
   OUTPUT=results/weak.h5 -- -n 2 "$jobs/weak-scaling.sbatch"; job_weak=$job
+exec_work="$MULTIRANK_BINARY_DIR/bin/exec_work"
+submit PROGRAM="$exec_work" PROGRAM_ARGS="--work 20" EXEC_ARGS="--metric json:seconds --expect work.done" \
+  RANKS=1,2,4 REPS=2 OUTPUT=results/program.h5 -- -n 4 "$jobs/strong-scaling.sbatch"; job_program=$job
+submit PROGRAM="$exec_work" PROGRAM_ARGS="--work {p}0" RANKS=1,2 REPS=2 OUTPUT=results/program-weak.h5 -- \
+  -n 2 "$jobs/weak-scaling.sbatch"; job_program_weak=$job
 sweep_out=$(NODES=1 TASKS_PER_NODE=4 APP=rangesum APP_ARGS="--n 100000 --pattern pool" REPS=2 \
   SWEEP_DIR=results/sweep SBATCH_ARGS="-t 5" "$jobs/sweep-nodes.sh" 2>&1)
 echo "$sweep_out"
@@ -115,7 +127,7 @@ NODES=1 TASKS_PER_NODE=2 APP=rangesum APP_ARGS="--n 0 --pattern nonsense" SWEEP_
   SBATCH_ARGS="-t 5" "$jobs/sweep-nodes.sh" >/dev/null 2>&1
 mapfile -t bad_jobs < <(cat results/bad/jobs.txt 2>/dev/null)
 expect "a second sweep (bound to fail) was submitted" [ "${#bad_jobs[@]}" -eq 2 ]
-all_jobs="$job_srun $job_mpirun $job_strong1 $job_strong2 $job_weak $job_sweep $job_report"
+all_jobs="$job_srun $job_mpirun $job_strong1 $job_strong2 $job_weak $job_program $job_program_weak $job_sweep $job_report"
 
 # Wait for the queue to drain, with a bound.
 if ! _cluster_wait 150 bash -c '[ -z "$(squeue -h)" ]'; then
@@ -158,6 +170,30 @@ expect "weak-scaling.sbatch: a weak run of imbalance at p = 1, 2" \
   h5check results/weak.h5 "(lambda r: r['mode']=='weak' and r['app']=='imbalance' and r['ranks']==[1,2] and r['samples']==2)(d['runs']['run_0001'])"
 expect "sweep job: results/sweep/nodes-1.h5 holds one run of the job's 4 ranks" \
   h5check results/sweep/nodes-1.h5 "(lambda r: r['ranks']==[4] and r['slurm_job_id']=='$job_sweep' and r['samples']==2)(d['runs']['run_0001'])"
+
+out=$(cat "logs/multirank-strong-$job_program.out")
+expect "strong-scaling.sbatch with PROGRAM: the driver ran in the batch script, not under srun" \
+  bash -c 'grep -Eq "^\+ [^ ]*multirank study --ranks 1,2,4 --reps 2 --mode strong --output results/program.h5 exec --launcher srun" <<<"$1" && ! grep -q "^+ srun .*multirank study" <<<"$1"' _ "$out"
+expect "results/program.h5: exec_work at 1, 2, 4 ranks launched by srun --mpi=pmix, stamped with job $job_program" \
+  h5check results/program.h5 "(lambda r: r['app']=='exec_work' and r['ranks']==[1,2,4] and r['samples']==6 and r['summary']==3 and r['slurm_job_id']=='$job_program' and r['world_size']==1)(d['runs']['run_0001'])"
+expect "... srun started 4 ranks of the program, its own times are the metric, the launcher is recorded" "$PY" -c '
+import json, sys, h5py
+r = h5py.File(sys.argv[1], "r")["run_0001"]
+assert r.attrs["metric"] == b"json:seconds" and json.loads(r.attrs["options"])["launcher"] == "srun --mpi=pmix -n {p}"
+assert "work done on 4 ranks" in bytes(r["output/p_0004/stdout"][:]).decode()
+s = r["samples"][:]
+assert all(s["metric"] < s["wall_seconds"]) and not any(s["exit_code"])
+' results/program.h5
+expect "... and its report: a table for p = 1, 2, 4, the speedup and efficiency plots" \
+  bash -c 'grep -q "^exec_work, strong scaling, metric json:seconds" results/program-report/report.txt &&
+           test -s results/program-report/plots/exec_work_strong_speedup.png && test -s results/program-report/plots/exec_work_strong_efficiency.svg &&
+           python3 -c "import json; t=json.load(open(\"results/program-report/report.json\"))[\"tables\"]; assert [r[\"p\"] for r in t[0][\"rows\"]]==[1,2,4]"'
+expect "weak-scaling.sbatch with PROGRAM and {p}: a weak run, {p}0 became 10 and 20 units" "$PY" -c '
+import json, sys, h5py
+r = h5py.File(sys.argv[1], "r")["run_0001"]
+assert r.attrs["mode"] == b"weak" and json.loads(r.attrs["options"])["args"] == ["--work", "{p}0"]
+assert [json.loads(bytes(r["output/p_%04d/stdout" % p][:]).decode().splitlines()[0])["work"] for p in (1, 2)] == [10, 20]
+' results/program-weak.h5
 
 # report_check DIR APP MODE ROWS : report.txt/md/json and the plots of a report written by a job.
 report_check() {

@@ -20,22 +20,24 @@ expect "a second run is appended" [ "$rc" -eq 0 ]
 out=$("$PY" - "$work/s.h5" <<'PYEOF' 2>&1
 import sys, socket, h5py, numpy as np
 f = h5py.File(sys.argv[1], "r")
-assert f.attrs["schema_version"] == 1, f.attrs["schema_version"]
+assert f.attrs["schema_version"] == 2, f.attrs["schema_version"]
 assert f.attrs["format"] == b"multirank-study"
 for key in ["multirank_version", "git_commit", "compiler", "compiler_flags", "mpi_library_version", "hdf5_version"]:
     assert len(f.attrs[key]) > 0, key
 assert f.attrs["hdf5_version"].startswith(b"1.")
 assert sorted(k for k in f.keys()) == ["run_0001", "run_0002"], list(f.keys())
 r = f["run_0001"]
-assert r.attrs["app"] == b"rangesum" and r.attrs["mode"] == b"strong"
+assert r.attrs["app"] == b"rangesum" and r.attrs["mode"] == b"strong" and r.attrs["metric"] == b"wall"
+assert "program_path" not in r.attrs and "output" not in r  # a built-in app's run
 assert list(r.attrs["ranks"]) == [1, 2, 4]
 assert r.attrs["reps"] == 5 and r.attrs["world_size"] == 2
 assert r.attrs["options"] == b'{"n": 1000}'
 assert r.attrs["start_utc"].endswith(b"Z") and r.attrs["start_utc"][4:5] == b"-"
 assert list(r.attrs["host_names"]) == [socket.gethostname().encode()], r.attrs["host_names"]
-assert any(e.startswith(b"OMPI_MCA_") for e in r.attrs["environment"])
+assert b"OMP_NUM_THREADS=1" in list(r.attrs["environment"])  # ctest sets it
 s = r["samples"]
-assert s.dtype.names == ("p", "rep", "wall_seconds", "rank_min_seconds", "rank_max_seconds"), s.dtype.names
+assert s.dtype.names == ("p", "rep", "wall_seconds", "rank_min_seconds", "rank_max_seconds", "metric", "exit_code"), s.dtype.names
+assert np.allclose(s["metric"], s["wall_seconds"]) and list(s["exit_code"]) == [0] * 15  # metric "wall"
 assert s.shape == (15,) and s.maxshape == (None,) and s.chunks is not None
 assert list(s["p"][:5]) == [1] * 5 and list(s["rep"][:5]) == [0, 1, 2, 3, 4]
 assert np.allclose(s["wall_seconds"][:5], [10.0, 10.01, 10.02, 10.03, 10.04])
@@ -47,7 +49,12 @@ assert np.allclose(m["speedup"], [1.0, 10.02 / 6.02, 10.02 / 4.02])
 assert np.allclose(m["efficiency"], [1.0, 10.02 / 6.02 / 2, 10.02 / 4.02 / 4])
 assert np.isnan(m["karp_flatt"][0]) and np.isclose(m["karp_flatt"][2], (4.02 / 10.02 - 0.25) / 0.75)
 t = r["tasks"]
-assert t.dtype.names == ("task_id", "rank", "host", "pid", "queued", "start", "end", "bytes_in", "bytes_out"), t.dtype.names
+assert t.dtype.names == ("task_id", "rank", "host", "pid", "queued", "start", "end", "bytes_in", "bytes_out",
+                         "attempt", "exit_code", "command"), t.dtype.names
+# The command is a fixed-length string sized to the longest command of any rank (rank 1's here).
+assert t.dtype["command"].kind == "S" and t.dtype["command"].itemsize == len(b"task 5 of rank 1 " + b"x" * 1)
+assert list(t["command"]) == [b"task %d of rank %d " % (i, i // 3) + b"x" * (i // 3) for i in range(6)], list(t["command"])
+assert list(t["attempt"]) == [1, 2, 1, 1, 2, 1] and list(t["exit_code"]) == [0, 0, 3, 0, 0, 3]
 assert t.shape == (6,) and t.maxshape == (None,)
 assert list(t["task_id"]) == [0, 1, 2, 3, 4, 5] and list(t["rank"]) == [0, 0, 0, 1, 1, 1]
 assert np.allclose(t["start"], [1000, 1001, 1002, 1000.1, 1001.1, 1002.1])

@@ -63,6 +63,15 @@ done
 expect "no Gantt chart for the run without task records" [ ! -e plots/factorial_weak_gantt.png ]
 expect "no temporary files are left among the plots" [ -z "$(ls -A plots | grep -v -E '^[a-z_]+\.(png|svg)$')" ]
 
+# A farm's run (app "farm": task records with commands, attempts and exit codes, no samples):
+# no scaling table, but its concurrency profile, timeline and Gantt chart.
+mk 3 farm.h5 --app farm --no-samples; expect "a farm-like run (3 ranks, 9 tasks, no samples)" [ $? -eq 0 ]
+run_np 1 report farm.h5 --plots farm-plots
+expect "report of a farm run: its profile and timeline, no scaling table" \
+  bash -c '[ "$1" -eq 0 ] && grep -q "^concurrency profile of farm.h5:run_0001 (farm, p = 3" <<<"$2" && grep -q "^tasks 9, makespan 3.100 s" <<<"$2" &&
+           grep -q "^rank 2: " <<<"$2" && ! grep -q "scaling" <<<"$2"' _ "$rc" "$out"
+expect "... and its Gantt chart" bash -c '[ -s farm-plots/farm_strong_gantt.png ] && [ -s farm-plots/farm_strong_gantt.svg ] && [ ! -e farm-plots/farm_strong_speedup.png ]'
+
 # Refusals: one line, exit 2, before any output.
 echo "just text" > notes.h5
 head -c 3000 a.h5 > truncated.h5

@@ -1,7 +1,9 @@
 // Statistics against values worked out by hand (see the comments for each figure).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <vector>
 
 #include "multirank/core/error.hpp"
 #include "multirank/study/statistics.hpp"
@@ -128,4 +130,119 @@ TEST(Statistics, BaselineWithoutPOne) {
   EXPECT_THROW((void)ms::analyze_scaling({{0, {1}}}, ms::ScalingMode::strong), multirank::UsageError);
   EXPECT_EQ(ms::parse_scaling_mode("weak"), ms::ScalingMode::weak);
   EXPECT_THROW((void)ms::parse_scaling_mode("medium"), multirank::UsageError);
+}
+
+// ---- the regression gate's statistics: Mann–Whitney, Hodges–Lehmann ---------------------------
+
+namespace {
+
+/// P(U <= u) by brute force: every placement of the m x's among the m + n ranks, U = the number
+/// of (x, y) pairs with x above y.
+std::vector<double> brute_force_cdf(std::size_t m, std::size_t n) {
+  std::vector<double> count(m * n + 1, 0.0);
+  double total = 0.0;
+  for (unsigned mask = 0; mask < (1u << (m + n)); ++mask) {
+    if (static_cast<std::size_t>(__builtin_popcount(mask)) != m) continue;
+    std::size_t u = 0;
+    std::size_t ys_below = 0;
+    for (std::size_t bit = 0; bit < m + n; ++bit) {
+      if (mask & (1u << bit))
+        u += ys_below;
+      else
+        ++ys_below;
+    }
+    count[u] += 1;
+    total += 1;
+  }
+  double running = 0.0;
+  for (double& c : count) {
+    running += c;
+    c = running / total;
+  }
+  return count;
+}
+
+}  // namespace
+
+TEST(GateStatistics, MannWhitneyMatchesEnumerationOfEveryOrdering) {
+  for (std::size_t m = 1; m <= 8; ++m)
+    for (std::size_t n = 1; n <= 8; ++n) {
+      const auto exact = ms::mann_whitney_cdf(m, n);
+      const auto brute = brute_force_cdf(m, n);
+      ASSERT_EQ(exact.size(), brute.size());
+      for (std::size_t u = 0; u < exact.size(); ++u) EXPECT_NEAR(exact[u], brute[u], 1e-12) << m << "x" << n << " u=" << u;
+    }
+  // By hand, m = n = 4 (70 orderings): 1, 1, 2, 3, 5 of them give U = 0..4.
+  const auto c = ms::mann_whitney_cdf(4, 4);
+  EXPECT_NEAR(c[0], 1.0 / 70, 1e-15);
+  EXPECT_NEAR(c[1], 2.0 / 70, 1e-15);
+  EXPECT_NEAR(c[4], 12.0 / 70, 1e-15);
+  // R's ?wilcox.test example: W = 35 for samples of 10 and 5 gives the one-sided p-value 0.1272,
+  // P(U >= 35) = P(U <= 15).
+  EXPECT_NEAR(ms::mann_whitney_cdf(10, 5)[15], 0.1272061272, 1e-9);
+  EXPECT_THROW((void)ms::mann_whitney_cdf(0, 3), multirank::UsageError);
+}
+
+TEST(GateStatistics, MannWhitneyStaysAccurateForLargeSamples) {
+  // 40 and 60 samples (exact, no overflow although C(100, 40) ~ 1.4e28), symmetric about mn/2.
+  const auto c = ms::mann_whitney_cdf(40, 60);
+  EXPECT_NEAR(c[0], 1.0 / 1.3746234145802811e28, 1e-40);
+  EXPECT_NEAR(c[1200 - 1], 1.0 - c[1200], 1e-9);  // P(U <= 1199) = P(U >= 1201) by symmetry
+  for (std::size_t u = 1; u < c.size(); ++u) ASSERT_GE(c[u], c[u - 1]);
+  // Against integer arithmetic (Python's exact sum of the same generating function), 100 a side:
+  // the centre P(U <= 5000) = 0.50048628586729 (to 1e-12 here).
+  const auto edge = ms::mann_whitney_cdf(100, 100);
+  EXPECT_NEAR(edge[5000], 0.5004862858672919, 1e-12);
+  // Beyond the exact range, the normal approximation with continuity correction.
+  const auto beyond = ms::mann_whitney_cdf(101, 100);
+  EXPECT_NEAR(beyond[5050], 0.5, 2e-3);
+  const double sd = std::sqrt(101.0 * 100 * 202 / 12);
+  EXPECT_NEAR(beyond[static_cast<std::size_t>(5050 - 1.96 * sd - 0.5)], 0.025, 1e-3);
+  // And the two agree near the edge, where a 95% interval's k lies.
+  const double sd_edge = std::sqrt(100.0 * 100 * 201 / 12);
+  EXPECT_NEAR(edge[static_cast<std::size_t>(5000 - 1.96 * sd_edge)], 0.025, 1e-3);
+}
+
+TEST(GateStatistics, HodgesLehmannByHand) {
+  // x = 10..13, y = 1..4: the 16 differences x - y run from 6 to 12, median 9. With 4 and 4
+  // samples the exact 95% interval is [min, max] = [6, 12], coverage 1 - 2/70.
+  const auto h = ms::hodges_lehmann({10, 11, 12, 13}, {1, 2, 3, 4});
+  EXPECT_DOUBLE_EQ(h.estimate, 9.0);
+  EXPECT_DOUBLE_EQ(h.low, 6.0);
+  EXPECT_DOUBLE_EQ(h.high, 12.0);
+  EXPECT_EQ(h.k, 1u);
+  EXPECT_NEAR(h.coverage, 1.0 - 2.0 / 70, 1e-15);
+  // 5 and 4 samples: P(U <= 1) = 2/126 <= 0.025 < P(U <= 2) = 4/126, so k = 2: [d(2), d(19)].
+  const std::vector<double> x{0, 10, 20, 30, 40};
+  const std::vector<double> y{1, 2, 3, 4};
+  std::vector<double> d;
+  for (double a : x)
+    for (double b : y) d.push_back(a - b);
+  std::sort(d.begin(), d.end());
+  const auto g = ms::hodges_lehmann(x, y);
+  EXPECT_EQ(g.k, 2u);
+  EXPECT_DOUBLE_EQ(g.low, d[1]);
+  EXPECT_DOUBLE_EQ(g.high, d[18]);
+  EXPECT_DOUBLE_EQ(g.estimate, 0.5 * (d[9] + d[10]));
+  EXPECT_NEAR(g.coverage, 1.0 - 4.0 / 126, 1e-15);
+  // 4 and 3: no interval reaches 95% (the best, [min, max], covers 1 - 2/35).
+  const auto few = ms::hodges_lehmann({1, 2, 3, 4}, {1, 2, 3});
+  EXPECT_LT(few.coverage, 0.95);
+  EXPECT_THROW((void)ms::hodges_lehmann({}, {1.0}), multirank::UsageError);
+}
+
+TEST(GateStatistics, TimeRatioOnLogTimes) {
+  // Every new time twice a reference one: the ratio is 2 and the interval [2 / 1.3, 2 * 1.3]
+  // (the extreme ratios of the 16 pairs).
+  const std::vector<double> ref{1.0, 1.1, 1.2, 1.3};
+  const std::vector<double> twice{2.0, 2.2, 2.4, 2.6};
+  const auto r = ms::time_ratio(twice, ref);
+  EXPECT_NEAR(r.ratio, 2.0, 1e-12);
+  EXPECT_NEAR(r.low, 2.0 / 1.3, 1e-12);
+  EXPECT_NEAR(r.high, 2.6, 1e-12);
+  const auto same = ms::time_ratio(ref, ref);
+  EXPECT_NEAR(same.ratio, 1.0, 1e-12);
+  EXPECT_LT(same.low, 1.0);
+  EXPECT_GT(same.high, 1.0);
+  EXPECT_THROW((void)ms::time_ratio({1.0, 0.0}, ref), multirank::UsageError);
 }

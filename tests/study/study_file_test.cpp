@@ -56,6 +56,10 @@ ms::RunRecord sample_run(const Communicator& comm, const std::string& app) {
     t.end = 1.0 * i + 0.75 + 0.01 * comm.rank();
     t.bytes_in = 8u * static_cast<unsigned>(i);
     t.bytes_out = 16u + static_cast<unsigned>(comm.rank());
+    t.attempt = 1 + i;
+    t.exit_code = i == 0 ? 0 : 128 + 9;
+    // Commands of different lengths on every rank: the writer must agree on one member size.
+    t.command = "./step --rank " + std::to_string(comm.rank()) + " " + std::string(static_cast<std::size_t>(7 * comm.rank() + i), 'a');
     r.tasks.push_back(t);
   }
   return r;
@@ -108,7 +112,11 @@ TEST_F(StudyFile, RoundTripKeepsEveryField) {
   EXPECT_FALSE(f.info.multirank_version.empty());
   EXPECT_FALSE(f.info.git_commit.empty());
   EXPECT_FALSE(f.info.compiler.empty());
+#ifdef OPEN_MPI
   EXPECT_NE(f.info.mpi_library_version.find("Open MPI"), std::string::npos) << f.info.mpi_library_version;
+#else
+  EXPECT_NE(f.info.mpi_library_version.find("MPICH"), std::string::npos) << f.info.mpi_library_version;
+#endif
   EXPECT_EQ(f.info.hdf5_version.rfind("1.", 0), 0u) << f.info.hdf5_version;
   ASSERT_EQ(f.runs.size(), 1u);
   const ms::RunRecord& r = f.runs[0];
@@ -134,10 +142,12 @@ TEST_F(StudyFile, RoundTripKeepsEveryField) {
     EXPECT_EQ(r.environment, in.environment);  // rank 0's variables (some are per rank)
   }
   // ctest sets this for every MPI test, so begin_run must have captured it.
-  EXPECT_NE(std::find(r.environment.begin(), r.environment.end(), "OMPI_MCA_rmaps_base_oversubscribe=1"),
-            r.environment.end());
+  EXPECT_NE(std::find(r.environment.begin(), r.environment.end(), "OMP_NUM_THREADS=1"), r.environment.end());
   EXPECT_EQ(r.tasks_p, comm_.size());
   EXPECT_EQ(r.tasks_rep, 2);
+  EXPECT_EQ(r.metric, "wall");
+  EXPECT_FALSE(r.program.has_value());
+  EXPECT_TRUE(r.outputs.empty());
 
   ASSERT_EQ(r.samples.size(), in.samples.size());
   for (std::size_t i = 0; i < r.samples.size(); ++i) {
@@ -146,6 +156,8 @@ TEST_F(StudyFile, RoundTripKeepsEveryField) {
     EXPECT_DOUBLE_EQ(r.samples[i].wall_seconds, in.samples[i].wall_seconds);
     EXPECT_DOUBLE_EQ(r.samples[i].rank_min_seconds, in.samples[i].rank_min_seconds);
     EXPECT_DOUBLE_EQ(r.samples[i].rank_max_seconds, in.samples[i].rank_max_seconds);
+    EXPECT_DOUBLE_EQ(r.samples[i].metric, in.samples[i].wall_seconds);  // metric "wall": the wall time
+    EXPECT_EQ(r.samples[i].exit_code, 0);
   }
   // The writer computed the summary: medians 12.1, 6.1, 3.1; speedup 12.1/6.1 and 12.1/3.1.
   ASSERT_EQ(r.summary.size(), 3u);
@@ -179,6 +191,9 @@ TEST_F(StudyFile, RoundTripKeepsEveryField) {
       EXPECT_DOUBLE_EQ(t.end, 1.0 * i + 0.75 + 0.01 * rank);
       EXPECT_EQ(t.bytes_in, 8u * static_cast<unsigned>(i));
       EXPECT_EQ(t.bytes_out, 16u + static_cast<unsigned>(rank));
+      EXPECT_EQ(t.attempt, 1 + i);
+      EXPECT_EQ(t.exit_code, i == 0 ? 0 : 137);
+      EXPECT_EQ(t.command, "./step --rank " + std::to_string(rank) + " " + std::string(static_cast<std::size_t>(7 * rank + i), 'a'));
     }
   }
   // This rank's own records carry its pid.
@@ -308,8 +323,107 @@ TEST_F(StudyFile, ReaderRefusesBadFilesInOneLine) {
   one_line(text, "not an HDF5 file");
   one_line(path("missing.h5"), "no such file");
   EXPECT_EQ(ms::inspect_file(good).kind, ms::FileCheck::Kind::study);
-  // Appending to a newer schema is refused too.
+  // Appending to a newer schema is refused too (an older one is rewritten: see above).
   EXPECT_THROW(ms::check_output(version, ms::WriteMode::append), multirank::UsageError);
+}
+
+/// A program run (schema version 2): its metric, provenance, every sample's metric, wall time
+/// and exit code, and the kept output per p, NUL bytes included.
+ms::RunRecord program_run(const Communicator& comm) {
+  ms::RunRecord r = sample_run(comm, "bench_prog");
+  r.options_json = R"({"args":["--n","{p}000"],"launcher":"mpirun -n {p}"})";
+  r.metric = "json:seconds";
+  r.program = ms::ProgramInfo{"/opt/bench/bench_prog", 123456, std::string(64, 'f')};
+  for (auto& s : r.samples) {
+    s.metric = s.wall_seconds / 2;
+    s.exit_code = 0;
+    s.rank_min_seconds = s.rank_max_seconds = std::nan("");
+  }
+  for (int p : {1, 2, 4}) {
+    ms::ProgramOutput o;
+    o.p = p;
+    o.rep = 2;
+    o.stdout_text = "{\"seconds\": " + std::to_string(p) + "}\n" + std::string(1, '\0') + "binary";
+    o.stderr_text = p == 4 ? std::string(5000, 'e') : "";
+    o.stdout_bytes = o.stdout_text.size() + 10;  // as if cut
+    o.stderr_bytes = o.stderr_text.size();
+    r.outputs.push_back(o);
+  }
+  return r;
+}
+
+TEST_F(StudyFile, ProgramRunKeepsMetricProvenanceAndOutputs) {
+  const ms::RunRecord in = program_run(comm_);
+  const std::string out = path("program.h5");
+  EXPECT_EQ(ms::write_run(comm_, out, in, ms::WriteMode::create), "run_0001");
+  const ms::RunRecord r = ms::read_study(out).runs.at(0);
+  EXPECT_EQ(r.metric, "json:seconds");
+  ASSERT_TRUE(r.program.has_value());
+  EXPECT_EQ(r.program->path, "/opt/bench/bench_prog");
+  EXPECT_EQ(r.program->size, 123456u);
+  EXPECT_EQ(r.program->sha256, std::string(64, 'f'));
+  ASSERT_EQ(r.samples.size(), in.samples.size());
+  for (std::size_t i = 0; i < r.samples.size(); ++i) {
+    EXPECT_DOUBLE_EQ(r.samples[i].metric, in.samples[i].wall_seconds / 2);
+    EXPECT_DOUBLE_EQ(r.samples[i].wall_seconds, in.samples[i].wall_seconds);
+    EXPECT_TRUE(std::isnan(r.samples[i].rank_min_seconds));
+  }
+  // The summary is of the metric, not of the wall time.
+  EXPECT_DOUBLE_EQ(r.summary.at(0).median, 12.1 / 2);
+  ASSERT_EQ(r.outputs.size(), 3u);
+  for (std::size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(r.outputs[i].p, in.outputs[i].p);
+    EXPECT_EQ(r.outputs[i].rep, 2);
+    EXPECT_EQ(r.outputs[i].stdout_text, in.outputs[i].stdout_text);
+    EXPECT_EQ(r.outputs[i].stderr_text, in.outputs[i].stderr_text);
+    EXPECT_EQ(r.outputs[i].stdout_bytes, in.outputs[i].stdout_bytes);
+  }
+  // The regression key holds the argument template only; the launcher is provenance.
+  EXPECT_EQ(ms::comparison_options(r), R"({"args":["--n","{p}000"]})");
+}
+
+TEST_F(StudyFile, AppendingToVersionOneRewritesItAsVersionTwo) {
+  const std::string out = path("old.h5");
+  if (comm_.rank() == 0) fs::copy_file(MULTIRANK_V1_FIXTURE, out);
+  comm_.barrier();
+  const ms::StudyFile old = ms::read_study(out);
+  EXPECT_EQ(old.info.schema_version, 1);
+  ASSERT_EQ(old.runs.size(), 2u);
+  EXPECT_EQ(old.runs[0].metric, "wall");  // version 1: the defaults
+  EXPECT_EQ(old.runs[0].tasks.size(), 6u);
+  EXPECT_EQ(old.runs[0].tasks[0].attempt, 1);
+  EXPECT_EQ(old.runs[0].tasks[0].command, "");
+  EXPECT_DOUBLE_EQ(old.runs[0].samples[3].metric, old.runs[0].samples[3].wall_seconds);
+  EXPECT_NO_THROW(ms::check_output(out, ms::WriteMode::append));
+
+  EXPECT_EQ(ms::write_run(comm_, out, program_run(comm_), ms::WriteMode::append), "run_0003");
+  EXPECT_EQ(listing(), std::vector<std::string>{"old.h5"});
+  const ms::StudyFile upgraded = ms::read_study(out);
+  EXPECT_EQ(upgraded.info.schema_version, ms::kSchemaVersion);
+  EXPECT_EQ(upgraded.info.created_utc, old.info.created_utc);  // the file's own history is kept
+  EXPECT_EQ(upgraded.info.git_commit, old.info.git_commit);
+  ASSERT_EQ(upgraded.runs.size(), 3u);
+  for (std::size_t i = 0; i < 2; ++i) {
+    const auto& a = old.runs[i];
+    const auto& b = upgraded.runs[i];
+    EXPECT_EQ(b.name, a.name);
+    EXPECT_EQ(b.app, a.app);
+    EXPECT_EQ(b.command_line, a.command_line);
+    EXPECT_EQ(b.start_utc, a.start_utc);
+    EXPECT_EQ(b.metric, "wall");
+    ASSERT_EQ(b.samples.size(), a.samples.size());
+    for (std::size_t k = 0; k < a.samples.size(); ++k) EXPECT_DOUBLE_EQ(b.samples[k].wall_seconds, a.samples[k].wall_seconds);
+    ASSERT_EQ(b.summary.size(), a.summary.size());
+    for (std::size_t k = 0; k < a.summary.size(); ++k) EXPECT_DOUBLE_EQ(b.summary[k].median, a.summary[k].median);
+    ASSERT_EQ(b.tasks.size(), a.tasks.size());
+    for (std::size_t k = 0; k < a.tasks.size(); ++k) {
+      EXPECT_EQ(b.tasks[k].task_id, a.tasks[k].task_id);
+      EXPECT_EQ(b.tasks[k].host, a.tasks[k].host);
+      EXPECT_DOUBLE_EQ(b.tasks[k].end, a.tasks[k].end);
+    }
+  }
+  EXPECT_EQ(upgraded.runs[2].metric, "json:seconds");
+  EXPECT_EQ(upgraded.runs[2].outputs.size(), 3u);
 }
 
 }  // namespace

@@ -176,8 +176,9 @@ bool Environment::active() {
 
 void Environment::abort(int code, std::string_view message) {
   const int rank = world_rank();
-  const std::string line = "multirank: rank " + std::to_string(rank) + " on " + host_name() + ": " +
-                           std::string(message) + "\n";
+  // A process without MPI (the driver of `study ... exec`) has no rank to name.
+  const std::string who = rank >= 0 ? "multirank: rank " + std::to_string(rank) + " on " : "multirank on ";
+  const std::string line = who + host_name() + ": " + std::string(message) + "\n";
   std::fflush(stdout);
   std::fputs(line.c_str(), stderr);
   std::fflush(stderr);

@@ -30,7 +30,8 @@ class Environment {
   /// Whether this process turned off Open MPI's mpi_yield_when_idle (the user had not set it):
   /// multirank's waits sleep by themselves, and MPI's yields in every poll only slow them down.
   static bool mpi_yield_turned_off();
-  /// Prints "multirank: rank R on HOST: message" to stderr and aborts every rank with `code`.
+  /// Prints "multirank: rank R on HOST: message" to stderr ("multirank on HOST: message" without
+  /// MPI) and aborts every rank with `code`.
   [[noreturn]] static void abort(int code, std::string_view message);
 
  private:

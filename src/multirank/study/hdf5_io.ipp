@@ -154,6 +154,11 @@ inline void write_attr(hid_t loc, const std::string& name, std::int32_t value) {
   write_attr_raw(loc, name, H5T_NATIVE_INT32, space.get(), &value);
 }
 
+inline void write_attr(hid_t loc, const std::string& name, std::uint64_t value) {
+  Hid space = make_space(H5Screate(H5S_SCALAR), "H5Screate");
+  write_attr_raw(loc, name, H5T_NATIVE_UINT64, space.get(), &value);
+}
+
 inline void write_attr(hid_t loc, const std::string& name, double value) {
   Hid space = make_space(H5Screate(H5S_SCALAR), "H5Screate");
   write_attr_raw(loc, name, H5T_NATIVE_DOUBLE, space.get(), &value);
@@ -241,9 +246,19 @@ inline double read_attr_double(hid_t loc, const std::string& name) {
   return v;
 }
 
+inline std::uint64_t read_attr_uint64(hid_t loc, const std::string& name) {
+  Hid attr = open_attr(loc, name);
+  if (attr_points(attr.get()) != 1) throw Hdf5Error("attribute " + name + " is not a single number");
+  std::uint64_t v = 0;
+  checked_status(H5Aread(attr.get(), H5T_NATIVE_UINT64, &v), "H5Aread " + name);
+  return v;
+}
+
 // ---- the schema's compound types ------------------------------------------------------------
 
-/// A task record as stored: the host is an index into the run's `hosts` dataset.
+/// The fixed part of a task record as stored: the host is an index into the run's `hosts`
+/// dataset. In the file each row goes on with `command`, a fixed-length string whose size the
+/// writer chooses per run (see TaskRows).
 struct TaskRow {
   std::int64_t task_id;
   std::int32_t rank;
@@ -254,6 +269,8 @@ struct TaskRow {
   double end;
   std::uint64_t bytes_in;
   std::uint64_t bytes_out;
+  std::int32_t attempt;
+  std::int32_t exit_code;
 };
 
 inline void insert(hid_t type, const char* name, std::size_t offset, hid_t member) {
@@ -267,6 +284,8 @@ inline Hid sample_type() {
   insert(t.get(), "wall_seconds", offsetof(Sample, wall_seconds), H5T_NATIVE_DOUBLE);
   insert(t.get(), "rank_min_seconds", offsetof(Sample, rank_min_seconds), H5T_NATIVE_DOUBLE);
   insert(t.get(), "rank_max_seconds", offsetof(Sample, rank_max_seconds), H5T_NATIVE_DOUBLE);
+  insert(t.get(), "metric", offsetof(Sample, metric), H5T_NATIVE_DOUBLE);
+  insert(t.get(), "exit_code", offsetof(Sample, exit_code), H5T_NATIVE_INT32);
   return t;
 }
 
@@ -288,8 +307,20 @@ inline Hid summary_type() {
   return t;
 }
 
-inline Hid task_type() {
-  Hid t = make_type(H5Tcreate(H5T_COMPOUND, sizeof(TaskRow)), "H5Tcreate");
+/// Task records packed for HDF5: each row is a TaskRow followed by a `command_size`-byte
+/// NUL-padded command, rounded up to 8 bytes.
+struct TaskRows {
+  std::size_t command_size = 1;     ///< the command member's size (at least 1)
+  std::vector<unsigned char> bytes; ///< the rows
+  std::size_t count = 0;            ///< rows held
+
+  [[nodiscard]] std::size_t row_size() const { return (sizeof(TaskRow) + command_size + 7) / 8 * 8; }
+};
+
+/// The `tasks` compound for commands of `command_size` bytes (the memory and the file type).
+inline Hid task_type(std::size_t command_size) {
+  const std::size_t row = TaskRows{command_size, {}, 0}.row_size();
+  Hid t = make_type(H5Tcreate(H5T_COMPOUND, row), "H5Tcreate");
   insert(t.get(), "task_id", offsetof(TaskRow, task_id), H5T_NATIVE_INT64);
   insert(t.get(), "rank", offsetof(TaskRow, rank), H5T_NATIVE_INT32);
   insert(t.get(), "host", offsetof(TaskRow, host), H5T_NATIVE_INT32);
@@ -299,7 +330,37 @@ inline Hid task_type() {
   insert(t.get(), "end", offsetof(TaskRow, end), H5T_NATIVE_DOUBLE);
   insert(t.get(), "bytes_in", offsetof(TaskRow, bytes_in), H5T_NATIVE_UINT64);
   insert(t.get(), "bytes_out", offsetof(TaskRow, bytes_out), H5T_NATIVE_UINT64);
+  insert(t.get(), "attempt", offsetof(TaskRow, attempt), H5T_NATIVE_INT32);
+  insert(t.get(), "exit_code", offsetof(TaskRow, exit_code), H5T_NATIVE_INT32);
+  Hid command = fixed_string_type(command_size);
+  insert(t.get(), "command", sizeof(TaskRow), command.get());
   return t;
+}
+
+/// Whether the compound `type` has a member `name` (older schema versions lack some).
+inline bool has_member(hid_t type, const char* name) { return H5Tget_member_index(type, name) >= 0; }
+
+/// The members of the memory compound `full` that the file's compound `file_type` also has, at
+/// the same offsets: reading a file of an older schema version fills only those, and the caller
+/// sets the rest to their defaults.
+inline Hid members_in_file(hid_t full, hid_t file_type) {
+  Hid t = make_type(H5Tcreate(H5T_COMPOUND, H5Tget_size(full)), "H5Tcreate");
+  const int n = H5Tget_nmembers(full);
+  for (int i = 0; i < n; ++i) {
+    char* name = H5Tget_member_name(full, static_cast<unsigned>(i));
+    const std::string member = name ? name : "";
+    H5free_memory(name);
+    if (member.empty() || !has_member(file_type, member.c_str())) continue;
+    Hid mtype = make_type(H5Tget_member_type(full, static_cast<unsigned>(i)), "H5Tget_member_type");
+    insert(t.get(), member.c_str(), H5Tget_member_offset(full, static_cast<unsigned>(i)), mtype.get());
+  }
+  return t;
+}
+
+/// The datatype a dataset was stored with.
+inline Hid dataset_type(hid_t loc, const std::string& name) {
+  Hid dset(checked(H5Dopen2(loc, name.c_str(), H5P_DEFAULT), "H5Dopen2 " + name), H5Dclose);
+  return make_type(H5Dget_type(dset.get()), "H5Dget_type " + name);
 }
 
 // ---- datasets -------------------------------------------------------------------------------
@@ -347,6 +408,25 @@ std::vector<T> read_rows(hid_t loc, const std::string& name, hid_t type) {
   std::vector<T> out(static_cast<std::size_t>(n));
   if (n > 0) checked_status(H5Dread(dset.get(), type, H5S_ALL, H5S_ALL, H5P_DEFAULT, out.data()), "H5Dread " + name);
   return out;
+}
+
+/// Every row of a 1-D dataset converted to `type` (rows of H5Tget_size(type) bytes), as bytes.
+inline std::vector<unsigned char> read_row_bytes(hid_t loc, const std::string& name, hid_t type, std::size_t& rows) {
+  Hid dset(checked(H5Dopen2(loc, name.c_str(), H5P_DEFAULT), "H5Dopen2 " + name), H5Dclose);
+  Hid space = make_space(H5Dget_space(dset.get()), "H5Dget_space");
+  const hssize_t n = H5Sget_simple_extent_npoints(space.get());
+  checked_status(n < 0 ? -1 : 0, "H5Sget_simple_extent_npoints");
+  rows = static_cast<std::size_t>(n);
+  std::vector<unsigned char> out(rows * H5Tget_size(type));
+  if (n > 0) checked_status(H5Dread(dset.get(), type, H5S_ALL, H5S_ALL, H5P_DEFAULT, out.data()), "H5Dread " + name);
+  return out;
+}
+
+/// Whether `loc` has a link called `name` (a dataset or group that older schema versions lack).
+inline bool has_link(hid_t loc, const std::string& name) {
+  const htri_t e = H5Lexists(loc, name.c_str(), H5P_DEFAULT);
+  checked_status(e < 0 ? -1 : 0, "H5Lexists " + name);
+  return e > 0;
 }
 
 /// Every string of a 1-D fixed-length string dataset.

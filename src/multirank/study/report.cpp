@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <map>
@@ -21,25 +22,33 @@ ReportFormat parse_report_format(const std::string& text) {
 
 Report build_report(const std::vector<StudyFile>& files) {
   Report report;
-  std::map<std::tuple<std::string, std::string, std::string>, std::size_t> table_of;
+  std::map<std::tuple<std::string, std::string, std::string, std::string>, std::size_t> table_of;
   std::vector<std::map<int, std::vector<double>>> seconds;
   for (const auto& file : files) {
     report.files.push_back(file.path);
     for (const auto& run : file.runs) {
       const std::string source = file.path + ":" + run.name;
-      const auto key = std::make_tuple(run.app, run.mode, run.options_json);
+      const std::string options = comparison_options(run);
+      const auto key = std::make_tuple(run.app, run.mode, run.metric, options);
       auto [it, added] = table_of.try_emplace(key, report.tables.size());
       if (added) {
         ScalingTable t;
         t.app = run.app;
         t.mode = run.mode;
-        t.options_json = run.options_json;
+        t.metric = run.metric;
+        t.options_json = options;
         report.tables.push_back(t);
         seconds.emplace_back();
       }
       ScalingTable& table = report.tables[it->second];
       if (!run.samples.empty()) table.runs.push_back(source);
-      for (const auto& s : run.samples) seconds[it->second][s.p].push_back(s.wall_seconds);
+      if (run.program) {
+        const std::string program = run.program->path + " (" + std::to_string(run.program->size) + " bytes, sha256 " +
+                                    run.program->sha256 + ")";
+        if (std::find(table.programs.begin(), table.programs.end(), program) == table.programs.end())
+          table.programs.push_back(program);
+      }
+      for (const auto& s : run.samples) seconds[it->second][s.p].push_back(s.value());
       if (!run.tasks.empty()) {
         RunProfile rp;
         rp.source = source;
@@ -72,8 +81,12 @@ std::string fmt(const char* format, double v) {
 }
 
 std::string title_of(const ScalingTable& t) {
-  return t.app + ", " + t.mode + " scaling, options " + t.options_json;
+  return t.app + ", " + t.mode + " scaling, " + (t.metric == "wall" ? "" : "metric " + t.metric + ", ") + "options " +
+         t.options_json;
 }
+
+/// The column heading of the measured value.
+std::string value_heading(const ScalingTable& t) { return t.metric == "wall" ? "median [s]" : "median " + t.metric + " [s]"; }
 
 std::string fit_line(const ScalingTable& t) {
   if (!t.analysis.serial_fraction) return "serial fraction: needs a p > 1\n";
@@ -94,10 +107,13 @@ std::string text_table(const Report& report) {
   std::string out;
   char line[512];
   for (const auto& t : report.tables) {
+    if (t.analysis.points.empty()) continue;  // runs with task records only (a farm): their profile follows
     out += title_of(t) + "\n";
     out += "runs: ";
     for (std::size_t i = 0; i < t.runs.size(); ++i) out += (i ? ", " : "") + t.runs[i];
     out += "\n";
+    for (const auto& program : t.programs) out += "program: " + program + "\n";
+    if (t.metric != "wall") out += "values: " + t.metric + ", the program's own figure (each launch's wall time is in the file too)\n";
     std::snprintf(line, sizeof line, "%6s %12s  %-28s %9s %11s %11s %5s\n", "p", "median [s]", "95% CI of median [s]",
                   "speedup", "efficiency", "Karp-Flatt", "n");
     out += line;
@@ -125,10 +141,14 @@ std::string text_table(const Report& report) {
 std::string markdown(const Report& report) {
   std::string out = "# Scaling report\n\n";
   for (const auto& t : report.tables) {
+    if (t.analysis.points.empty()) continue;
     out += "## " + t.app + " — " + t.mode + " scaling\n\n";
+    if (t.metric != "wall") out += "Metric `" + t.metric + "` (the program's own time). ";
     out += "Options `" + t.options_json + "`; runs: ";
     for (std::size_t i = 0; i < t.runs.size(); ++i) out += (i ? ", " : "") + ("`" + t.runs[i] + "`");
-    out += ".\n\n| p | median [s] | 95% CI of median [s] | speedup | efficiency | Karp–Flatt | n |\n";
+    out += ".\n\n";
+    for (const auto& program : t.programs) out += "Program `" + program + "`.\n\n";
+    out += "| p | " + value_heading(t) + " | 95% CI of median [s] | speedup | efficiency | Karp–Flatt | n |\n";
     out += "|---:|---:|---|---:|---:|---:|---:|\n";
     for (const auto& pt : t.analysis.points) {
       std::string ci = fmt("%.6g", pt.time.ci.low) + " – " + fmt("%.6g", pt.time.ci.high);
@@ -176,7 +196,9 @@ std::string json(const Report& report, const std::vector<std::string>& plots) {
     if (options.is_discarded()) options = t.options_json;
     tables.push_back({{"app", t.app},
                       {"mode", t.mode},
+                      {"metric", t.metric},
                       {"options", options},
+                      {"programs", t.programs},
                       {"runs", t.runs},
                       {"baseline_p", t.analysis.baseline_p},
                       {"fit_law", t.analysis.fit_law},

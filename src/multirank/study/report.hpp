@@ -17,11 +17,14 @@ enum class ReportFormat { table, markdown, json };
 /// Parses "table", "markdown" or "json"; throws UsageError otherwise.
 [[nodiscard]] ReportFormat parse_report_format(const std::string& text);
 
-/// One scaling table: every sample of the runs with the same app, mode and options, pooled per p.
+/// One scaling table: every sample of the runs with the same app, mode, metric and options
+/// (comparison_options: a program's argument template), pooled per p.
 struct ScalingTable {
-  std::string app;                  ///< the app
+  std::string app;                  ///< the app (a program's base name)
   std::string mode;                 ///< "strong" or "weak"
-  std::string options_json;         ///< the app's options (runs with other options get their own table)
+  std::string metric = "wall";      ///< what the values are: wall, json:KEY or regex:PATTERN
+  std::string options_json;         ///< comparison_options of its runs (runs with other options get their own table)
+  std::vector<std::string> programs;  ///< a program's runs: "PATH (N bytes, sha256 H)", each distinct one once
   std::vector<std::string> runs;    ///< the runs pooled, as "FILE:run_0001"
   ScalingAnalysis analysis;         ///< per-p statistics and the serial-fraction fit
   int gantt_profile = -1;           ///< index into Report::profiles of the run drawn as a Gantt chart, or -1

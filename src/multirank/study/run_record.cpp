@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
@@ -95,7 +96,10 @@ std::string process_command_line() {
   return out;
 }
 
-RunRecord begin_run(const Communicator& world, std::string app, std::string options_json, std::string mode) {
+namespace {
+
+/// The parts of begin_run that need no communication: everything but the hosts and affinities.
+RunRecord start_record(std::string app, std::string options_json, std::string mode) {
   (void)parse_scaling_mode(mode);  // refuse anything but strong/weak up front
   if (!nlohmann::json::accept(options_json) || !nlohmann::json::parse(options_json).is_object())
     throw UsageError("a run's options must be a JSON object text, not '" + options_json + "'");
@@ -105,23 +109,22 @@ RunRecord begin_run(const Communicator& world, std::string app, std::string opti
   r.mode = std::move(mode);
   r.start_utc = utc_now();
   r.command_line = process_command_line();
-  r.world_size = world.size();
+  r.slurm_job_id = env_or_empty("SLURM_JOB_ID");
+  r.slurm_array_job_id = env_or_empty("SLURM_ARRAY_JOB_ID");
+  r.slurm_array_task_id = env_or_empty("SLURM_ARRAY_TASK_ID");
+  r.slurm_nodelist = env_or_empty("SLURM_JOB_NODELIST");
+  if (r.slurm_nodelist.empty()) r.slurm_nodelist = env_or_empty("SLURM_NODELIST");
+  return r;
+}
 
-  const auto hosts = detail::allgather_strings(world, host_name());
-  const auto affinities = detail::allgather_strings(world, cpu_affinity());
+/// Hosts, the rank-to-host map and the binding line from every rank's host and CPU set.
+void set_placement(RunRecord& r, const std::vector<std::string>& hosts, const std::vector<std::string>& affinities) {
   std::map<std::string, std::int32_t> index;
   for (const auto& h : hosts) {
     auto [it, added] = index.try_emplace(h, static_cast<std::int32_t>(r.hosts.size()));
     if (added) r.hosts.push_back(h);
     r.rank_hosts.push_back(it->second);
   }
-
-  r.slurm_job_id = env_or_empty("SLURM_JOB_ID");
-  r.slurm_array_job_id = env_or_empty("SLURM_ARRAY_JOB_ID");
-  r.slurm_array_task_id = env_or_empty("SLURM_ARRAY_TASK_ID");
-  r.slurm_nodelist = env_or_empty("SLURM_JOB_NODELIST");
-  if (r.slurm_nodelist.empty()) r.slurm_nodelist = env_or_empty("SLURM_NODELIST");
-
   // Binding: the launchers' policies as set, then where each rank may actually run.
   std::string binding;
   for (const char* name : {"OMPI_MCA_hwloc_base_binding_policy", "OMPI_MCA_rmaps_base_mapping_policy",
@@ -134,14 +137,44 @@ RunRecord begin_run(const Communicator& world, std::string app, std::string opti
   for (std::size_t rank = 0; rank < affinities.size(); ++rank)
     binding.append(" ").append(std::to_string(rank)).append("=").append(affinities[rank]);
   r.binding = binding;
+}
 
-  for (char** e = environ; e && *e; ++e) {
-    const std::string kv = *e;
-    if (kv.rfind("SLURM_", 0) == 0 || kv.rfind("OMPI_MCA_", 0) == 0 || kv.rfind("OMP_", 0) == 0)
-      r.environment.push_back(kv);
-  }
-  std::sort(r.environment.begin(), r.environment.end());
+/// The SLURM_*, OMPI_MCA_* and OMP_* entries of a NAME=value list, sorted.
+std::vector<std::string> recorded_variables(const std::vector<std::string>& environment) {
+  std::vector<std::string> out;
+  for (const auto& kv : environment)
+    if (kv.rfind("SLURM_", 0) == 0 || kv.rfind("OMPI_MCA_", 0) == 0 || kv.rfind("OMP_", 0) == 0) out.push_back(kv);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+}  // namespace
+
+RunRecord begin_run(const Communicator& world, std::string app, std::string options_json, std::string mode) {
+  RunRecord r = start_record(std::move(app), std::move(options_json), std::move(mode));
+  r.world_size = world.size();
+  set_placement(r, detail::allgather_strings(world, host_name()), detail::allgather_strings(world, cpu_affinity()));
+  std::vector<std::string> environment;
+  for (char** e = environ; e && *e; ++e) environment.emplace_back(*e);
+  r.environment = recorded_variables(environment);
   return r;
+}
+
+RunRecord begin_serial_run(std::string app, std::string options_json, std::string mode,
+                           const std::vector<std::string>& environment) {
+  RunRecord r = start_record(std::move(app), std::move(options_json), std::move(mode));
+  r.world_size = 1;
+  set_placement(r, {host_name()}, {cpu_affinity()});
+  r.environment = recorded_variables(environment);
+  return r;
+}
+
+std::string comparison_options(const RunRecord& record) {
+  if (!record.program) return record.options_json;
+  const nlohmann::json options = nlohmann::json::parse(record.options_json, nullptr, false);
+  nlohmann::json key = nlohmann::json::object();
+  key["args"] = options.is_object() && options.contains("args") ? options["args"] : nlohmann::json::array();
+  return key.dump();
 }
 
 Sample make_sample(const Communicator& comm, int rep, double local_seconds, double wall_seconds) {
@@ -158,7 +191,7 @@ void summarize_record(RunRecord& record) {
   record.summary.clear();
   record.serial_fraction.reset();
   std::map<int, std::vector<double>> by_p;
-  for (const auto& s : record.samples) by_p[s.p].push_back(s.wall_seconds);
+  for (const auto& s : record.samples) by_p[s.p].push_back(s.value());
   if (record.ranks.empty())
     for (const auto& [p, v] : by_p) record.ranks.push_back(p);
   if (by_p.empty()) return;

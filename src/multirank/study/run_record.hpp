@@ -2,12 +2,16 @@
 /// \file Everything one run leaves in a study file: where and how it ran, its timings per rank
 /// count and repetition, their summary, and its per-task records.
 
+#include <cmath>
+#include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "multirank/core/communicator.hpp"
+#include "multirank/core/serialize_std.hpp"
 #include "multirank/core/task_record.hpp"
 
 namespace multirank::study {
@@ -16,21 +20,59 @@ namespace multirank::study {
 struct Sample {
   std::int32_t p = 0;               ///< ranks that ran it
   std::int32_t rep = 0;             ///< repetition index (0-based, warm-ups excluded)
-  double wall_seconds = 0.0;        ///< the repetition's wall time (barrier to the last rank's end)
-  double rank_min_seconds = 0.0;    ///< fastest rank's own time
-  double rank_max_seconds = 0.0;    ///< slowest rank's own time
+  double wall_seconds = 0.0;        ///< the repetition's wall time (barrier to the last rank's end; a program's launch to exit)
+  double rank_min_seconds = 0.0;    ///< fastest rank's own time (NaN for a program: the driver does not see its ranks)
+  double rank_max_seconds = 0.0;    ///< slowest rank's own time (NaN for a program)
+  /// The run's metric for this repetition, in seconds (see RunRecord::metric); NaN stands for
+  /// the wall time (what a built-in app measures), and value() resolves it.
+  double metric = std::numeric_limits<double>::quiet_NaN();
+  std::int32_t exit_code = 0;       ///< the launched program's exit code (0: a failed sample stops the study)
+
+  /// The measured value the statistics are of: `metric`, or the wall time when it is NaN.
+  [[nodiscard]] double value() const noexcept { return std::isnan(metric) ? wall_seconds : metric; }
 
   template <class Archive>
   void serialize(Archive& ar, const unsigned int /*version*/) {
-    ar & p & rep & wall_seconds & rank_min_seconds & rank_max_seconds;
+    ar & p & rep & wall_seconds & rank_min_seconds & rank_max_seconds & metric & exit_code;
   }
 };
+
+/// Where a program run's program came from, so that a rebuilt binary shows (schema version 2).
+struct ProgramInfo {
+  std::string path;          ///< the absolute path that was launched
+  std::uint64_t size = 0;    ///< its size in bytes
+  std::string sha256;        ///< its SHA-256, 64 lowercase hex digits
+
+  template <class Archive>
+  void serialize(Archive& ar, const unsigned int /*version*/) {
+    ar & path & size & sha256;
+  }
+};
+
+/// What a program printed in one repetition: kept for the last repetition of each p.
+struct ProgramOutput {
+  std::int32_t p = 0;               ///< the rank count
+  std::int32_t rep = 0;             ///< the repetition it comes from
+  std::int32_t exit_code = 0;       ///< its exit code
+  std::string stdout_text;          ///< standard output, at most kMaxKeptOutput bytes (the first ones)
+  std::string stderr_text;          ///< standard error, likewise
+  std::uint64_t stdout_bytes = 0;   ///< the whole output's size before the cut
+  std::uint64_t stderr_bytes = 0;   ///< likewise
+
+  template <class Archive>
+  void serialize(Archive& ar, const unsigned int /*version*/) {
+    ar & p & rep & exit_code & stdout_text & stderr_text & stdout_bytes & stderr_bytes;
+  }
+};
+
+/// How much of a program's stdout and of its stderr a study file keeps per p (1 MiB each).
+inline constexpr std::size_t kMaxKeptOutput = std::size_t{1} << 20;
 
 /// Statistics of one rank count (what the `summary` dataset holds); NaN where not defined.
 struct SummaryRow {
   std::int32_t p = 0;          ///< ranks
   std::int32_t n = 0;          ///< samples
-  double median = 0.0;         ///< median wall seconds
+  double median = 0.0;         ///< median of the run's metric (wall seconds unless the run says otherwise)
   double min = 0.0;            ///< fastest
   double max = 0.0;            ///< slowest
   double mean = 0.0;           ///< mean
@@ -73,6 +115,11 @@ struct RunRecord {
   std::vector<std::string> environment;    ///< "NAME=value" for every SLURM_*, OMPI_MCA_* and OMP_* variable set on rank 0
   std::string multirank_version;           ///< the writer's version; set by write_run
   std::string git_commit;                  ///< the writer's commit; set by write_run
+  /// What the samples measure, and so what the summary is of: "wall" (the wall time; every
+  /// built-in app), "json:KEY" or "regex:PATTERN" (a program's own figure, in seconds).
+  std::string metric = "wall";
+  std::optional<ProgramInfo> program;      ///< a program run's provenance (app is then the program's base name)
+  std::vector<ProgramOutput> outputs;      ///< a program run's output of the last repetition of each p
   std::vector<Sample> samples;             ///< every timed repetition
   std::vector<SummaryRow> summary;         ///< per p; write_run computes it from samples when empty
   std::optional<double> serial_fraction;   ///< fitted over all p (write_run computes it with the summary)
@@ -88,8 +135,8 @@ struct RunRecord {
     // Everything except tasks: the metadata that rank 0 broadcasts before a collective write.
     ar & name & command_line & app & options_json & mode & ranks & reps & warmups & world_size & start_utc &
         end_utc & hosts & rank_hosts & slurm_job_id & slurm_array_job_id & slurm_array_task_id &
-        slurm_nodelist & binding & environment & multirank_version & git_commit & samples & summary &
-        serial_fraction & fit_law & tasks_p & tasks_rep;
+        slurm_nodelist & binding & environment & multirank_version & git_commit & metric & program & outputs &
+        samples & summary & serial_fraction & fit_law & tasks_p & tasks_rep;
   }
 };
 
@@ -98,6 +145,18 @@ struct RunRecord {
 /// `mode` is "strong" or "weak"; `options_json` must be a JSON object text.
 [[nodiscard]] RunRecord begin_run(const Communicator& world, std::string app, std::string options_json = "{}",
                                   std::string mode = "strong");
+
+/// Starts the record of a run that one process drives without MPI (`multirank study ... exec`,
+/// whose samples are each a job of their own): world_size 1, this host, and the SLURM_*,
+/// OMPI_MCA_* and OMP_* variables of `environment` (the NAME=value list the launched commands get).
+[[nodiscard]] RunRecord begin_serial_run(std::string app, std::string options_json, std::string mode,
+                                         const std::vector<std::string>& environment);
+
+/// The options that say what was measured, as JSON text: a program run's argument template
+/// ({"args": [...]}; its launcher, timeout and --expect are provenance), a built-in app's options
+/// as they are. With app, mode, metric and p they make the key under which report pools runs
+/// into one table and the regression gate compares a file with its reference.
+[[nodiscard]] std::string comparison_options(const RunRecord& record);
 
 /// One repetition's sample from each rank's own seconds (collective over `comm`): p = comm.size(),
 /// rank min and max over ranks, wall = `wall_seconds` when given (>= 0), else the slowest rank's time.

@@ -118,6 +118,86 @@ std::optional<double> fit_gustafson(const std::vector<std::pair<int, double>>& p
   return num / den;
 }
 
+std::vector<double> mann_whitney_cdf(std::size_t m, std::size_t n) {
+  if (m == 0 || n == 0) throw UsageError("the Mann–Whitney distribution needs two non-empty samples");
+  const std::size_t mn = m * n;
+  std::vector<double> cdf(mn + 1, 0.0);
+  if (mn > kExactMannWhitneyLimit) {
+    const double mean = 0.5 * static_cast<double>(mn);
+    const double sd = std::sqrt(static_cast<double>(mn) * static_cast<double>(m + n + 1) / 12.0);
+    for (std::size_t u = 0; u <= mn; ++u)
+      cdf[u] = 0.5 * std::erfc(-((static_cast<double>(u) + 0.5 - mean) / sd) / std::sqrt(2.0));
+    return cdf;
+  }
+  // [m+n choose m]_q = prod_{i=1..s} (1 - q^(l+i)) / (1 - q^i) with s = min(m, n), l = max(m, n):
+  // after step i the polynomial is [l+i choose i]_q, whose coefficients are all positive. Each
+  // step is rescaled to sum 1, so nothing overflows however large the binomial coefficient.
+  const std::size_t s = std::min(m, n);
+  const std::size_t l = std::max(m, n);
+  std::vector<double> a(mn + 1, 0.0);
+  a[0] = 1.0;
+  std::size_t degree = 0;
+  for (std::size_t i = 1; i <= s; ++i) {
+    const std::size_t next = degree + l;  // degree of [l+i choose i]_q is i l
+    for (std::size_t u = next; u >= l + i; --u) a[u] -= a[u - l - i];  // times (1 - q^(l+i)), from the top
+    for (std::size_t u = i; u <= next; ++u) a[u] += a[u - i];          // divided by (1 - q^i)
+    degree = next;
+    // The coefficients are symmetric, a[u] = a[degree - u]. Each lower-half coefficient depends
+    // only on lower ones, while the upper tail comes out of cancellations whose rounding the
+    // next steps would amplify: mirror the lower half instead.
+    for (std::size_t u = degree / 2 + 1; u <= degree; ++u) a[u] = a[degree - u];
+    double total = 0.0;
+    for (std::size_t u = 0; u <= degree; ++u) total += a[u];
+    for (std::size_t u = 0; u <= degree; ++u) a[u] /= total;
+  }
+  double running = 0.0;
+  for (std::size_t u = 0; u <= mn; ++u) {
+    running += std::max(0.0, a[u]);
+    cdf[u] = std::min(1.0, running);
+  }
+  cdf[mn] = 1.0;
+  return cdf;
+}
+
+ShiftEstimate hodges_lehmann(const std::vector<double>& x, const std::vector<double>& y, double level) {
+  if (x.empty() || y.empty()) throw UsageError("a Hodges–Lehmann estimate needs two non-empty samples");
+  if (!(level > 0.0 && level < 1.0)) throw UsageError("a confidence level must lie strictly between 0 and 1");
+  ShiftEstimate out;
+  out.m = x.size();
+  out.n = y.size();
+  std::vector<double> d;
+  d.reserve(out.m * out.n);
+  for (double xi : x)
+    for (double yj : y) d.push_back(xi - yj);
+  std::sort(d.begin(), d.end());
+  out.estimate = median_of_sorted(d);
+  const std::vector<double> cdf = mann_whitney_cdf(out.m, out.n);
+  const double tail = (1.0 - level) / 2.0;
+  // The largest k with P(U <= k - 1) <= tail; k = 1 ([min, max] of the differences) when even
+  // P(U = 0) exceeds it, and the coverage then says how far short of the level it falls.
+  std::size_t k = 1;
+  while (k < d.size() / 2 + 1 && cdf[k] <= tail * (1.0 + 1e-12)) ++k;
+  out.k = k;
+  out.low = d[k - 1];
+  out.high = d[d.size() - k];
+  out.coverage = 1.0 - 2.0 * cdf[k - 1];
+  return out;
+}
+
+RatioEstimate time_ratio(const std::vector<double>& fresh, const std::vector<double>& reference, double level) {
+  auto logs = [](const std::vector<double>& v) {
+    std::vector<double> out;
+    out.reserve(v.size());
+    for (double t : v) {
+      if (!(t > 0.0) || !std::isfinite(t)) throw UsageError("a ratio of times needs positive finite times");
+      out.push_back(std::log(t));
+    }
+    return out;
+  };
+  const ShiftEstimate shift = hodges_lehmann(logs(fresh), logs(reference), level);
+  return {std::exp(shift.estimate), std::exp(shift.low), std::exp(shift.high), shift.coverage};
+}
+
 ScalingAnalysis analyze_scaling(const std::map<int, std::vector<double>>& seconds_by_p, ScalingMode mode) {
   if (seconds_by_p.empty()) throw UsageError("a scaling analysis needs at least one rank count");
   ScalingAnalysis out;

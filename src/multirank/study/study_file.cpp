@@ -2,6 +2,8 @@
 
 #include <mpi.h>
 
+#include <algorithm>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 
@@ -111,10 +113,11 @@ FileCheck inspect_file(const std::string& path) {
     check.reason = std::string("a damaged study file (") + e.what() + ")";
     return check;
   }
-  if (check.schema_version != kSchemaVersion) {
+  if (check.schema_version < kOldestSchemaVersion || check.schema_version > kSchemaVersion) {
     check.kind = FileCheck::Kind::wrong_version;
     check.reason = "schema_version " + std::to_string(check.schema_version) +
-                   " is not supported (this multirank reads schema_version " + std::to_string(kSchemaVersion) + ")";
+                   " is not supported (this multirank reads schema_version " + std::to_string(kOldestSchemaVersion) +
+                   " to " + std::to_string(kSchemaVersion) + ")";
     return check;
   }
   check.kind = FileCheck::Kind::study;
@@ -175,29 +178,98 @@ RunRecord read_run(hid_t file, const std::string& name) {
   r.tasks_p = read_attr_int(gid, "tasks_p");
   r.tasks_rep = read_attr_int(gid, "tasks_rep");
 
+  // Schema version 2: the metric (version 1 runs measured the wall time), a program's provenance.
+  r.metric = has_attr(gid, "metric") ? read_attr_string(gid, "metric") : std::string("wall");
+  if (has_attr(gid, "program_path")) {
+    ProgramInfo program;
+    program.path = read_attr_string(gid, "program_path");
+    program.size = read_attr_uint64(gid, "program_size");
+    program.sha256 = read_attr_string(gid, "program_sha256");
+    r.program = std::move(program);
+  }
+
   r.hosts = read_string_rows(gid, "hosts");
   r.rank_hosts = read_rows<std::int32_t>(gid, "rank_hosts", H5T_NATIVE_INT32);
   {
-    Hid t = sample_type();
+    Hid full = sample_type();
+    Hid file_type = dataset_type(gid, "samples");
+    Hid t = members_in_file(full.get(), file_type.get());
     r.samples = read_rows<Sample>(gid, "samples", t.get());
+    const bool has_metric = has_member(file_type.get(), "metric");
+    const bool has_exit = has_member(file_type.get(), "exit_code");
+    for (Sample& s : r.samples) {
+      if (!has_metric) s.metric = s.wall_seconds;
+      if (!has_exit) s.exit_code = 0;
+    }
   }
   {
     Hid t = summary_type();
     r.summary = read_rows<SummaryRow>(gid, "summary", t.get());
   }
-  Hid t = task_type();
-  for (const TaskRow& row : read_rows<TaskRow>(gid, "tasks", t.get())) {
-    TaskRecord rec;
-    rec.task_id = row.task_id;
-    rec.rank = row.rank;
-    rec.pid = row.pid;
-    if (row.host >= 0 && static_cast<std::size_t>(row.host) < r.hosts.size()) rec.host = r.hosts[static_cast<std::size_t>(row.host)];
-    rec.queued = row.queued;
-    rec.start = row.start;
-    rec.end = row.end;
-    rec.bytes_in = row.bytes_in;
-    rec.bytes_out = row.bytes_out;
-    r.tasks.push_back(std::move(rec));
+  {
+    Hid file_type = dataset_type(gid, "tasks");
+    std::size_t command_size = 1;
+    const bool has_command = has_member(file_type.get(), "command");
+    if (has_command) {
+      Hid member = make_type(
+          H5Tget_member_type(file_type.get(), static_cast<unsigned>(H5Tget_member_index(file_type.get(), "command"))),
+          "H5Tget_member_type command");
+      if (H5Tget_class(member.get()) != H5T_STRING || H5Tis_variable_str(member.get()) > 0)
+        throw Hdf5Error("tasks member command is not a fixed-length string");
+      command_size = H5Tget_size(member.get());
+    }
+    const bool has_attempt = has_member(file_type.get(), "attempt");
+    const bool has_exit = has_member(file_type.get(), "exit_code");
+    Hid full = task_type(command_size);
+    Hid t = members_in_file(full.get(), file_type.get());
+    const TaskRows layout{command_size, {}, 0};
+    std::size_t rows = 0;
+    const std::vector<unsigned char> bytes = read_row_bytes(gid, "tasks", t.get(), rows);
+    for (std::size_t i = 0; i < rows; ++i) {
+      const unsigned char* cell = bytes.data() + i * layout.row_size();
+      TaskRow row{};
+      std::memcpy(&row, cell, sizeof row);
+      TaskRecord rec;
+      rec.task_id = row.task_id;
+      rec.rank = row.rank;
+      rec.pid = row.pid;
+      if (row.host >= 0 && static_cast<std::size_t>(row.host) < r.hosts.size())
+        rec.host = r.hosts[static_cast<std::size_t>(row.host)];
+      rec.queued = row.queued;
+      rec.start = row.start;
+      rec.end = row.end;
+      rec.bytes_in = row.bytes_in;
+      rec.bytes_out = row.bytes_out;
+      rec.attempt = has_attempt ? row.attempt : 1;
+      rec.exit_code = has_exit ? row.exit_code : 0;
+      if (has_command) rec.command = unpad(reinterpret_cast<const char*>(cell + sizeof(TaskRow)), command_size);
+      r.tasks.push_back(std::move(rec));
+    }
+  }
+  if (has_link(gid, "output")) {
+    Hid out(checked(H5Gopen2(gid, "output", H5P_DEFAULT), "H5Gopen2 output"), H5Gclose);
+    H5G_info_t info;
+    checked_status(H5Gget_info(out.get(), &info), "H5Gget_info output");
+    for (hsize_t i = 0; i < info.nlinks; ++i) {
+      char link[64] = {};
+      if (H5Lget_name_by_idx(out.get(), ".", H5_INDEX_NAME, H5_ITER_INC, i, link, sizeof link, H5P_DEFAULT) < 0)
+        continue;
+      Hid pg(checked(H5Gopen2(out.get(), link, H5P_DEFAULT), std::string("H5Gopen2 output/") + link), H5Gclose);
+      ProgramOutput o;
+      o.p = read_attr_int(pg.get(), "p");
+      o.rep = read_attr_int(pg.get(), "rep");
+      o.exit_code = read_attr_int(pg.get(), "exit_code");
+      o.stdout_bytes = read_attr_uint64(pg.get(), "stdout_bytes");
+      o.stderr_bytes = read_attr_uint64(pg.get(), "stderr_bytes");
+      for (auto [stream, text] : {std::pair<const char*, std::string*>{"stdout", &o.stdout_text},
+                                  std::pair<const char*, std::string*>{"stderr", &o.stderr_text}}) {
+        const auto bytes = read_rows<unsigned char>(pg.get(), stream, H5T_NATIVE_UINT8);
+        text->assign(bytes.begin(), bytes.end());
+      }
+      r.outputs.push_back(std::move(o));
+    }
+    std::sort(r.outputs.begin(), r.outputs.end(),
+              [](const ProgramOutput& a, const ProgramOutput& b) { return a.p < b.p; });
   }
   return r;
 }

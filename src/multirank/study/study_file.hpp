@@ -13,8 +13,11 @@
 
 namespace multirank::study {
 
-/// The schema version this library writes and reads (the `schema_version` root attribute).
-inline constexpr std::int32_t kSchemaVersion = 1;
+/// The schema version this library writes (the `schema_version` root attribute).
+inline constexpr std::int32_t kSchemaVersion = 2;
+/// The oldest schema version it reads: versions kOldestSchemaVersion..kSchemaVersion are read,
+/// the fields an older version lacks taking their defaults (docs/hdf5-schema.md).
+inline constexpr std::int32_t kOldestSchemaVersion = 1;
 /// The value of the `format` root attribute that marks a multirank study file.
 inline constexpr const char* kStudyFormat = "multirank-study";
 
@@ -39,7 +42,8 @@ struct FileCheck {
   std::int32_t schema_version = 0;  ///< when the file has one
 };
 
-/// Looks at `path` without changing it: missing, a readable study file of this schema version,
+/// Looks at `path` without changing it: missing, a readable study file of a schema version this
+/// library reads (`study`, with schema_version saying which),
 /// or why not (another schema version, a foreign file, a truncated or damaged HDF5 file, unreadable).
 [[nodiscard]] FileCheck inspect_file(const std::string& path);
 
@@ -68,9 +72,16 @@ struct WriteOptions {
 std::string write_run(const Communicator& comm, const std::string& path, const RunRecord& record,
                       WriteMode mode = WriteMode::create, const WriteOptions& options = {});
 
+/// The same writer in its serial mode, for a process that has not initialised MPI (and need not:
+/// HDF5's default sec2 driver, no MPI-IO), such as the driver of `multirank study ... exec`:
+/// every record, task records included, comes from this process. Appending to a file of an
+/// older schema version rewrites it as this version (under the temporary name, as every append).
+std::string write_run(const std::string& path, const RunRecord& record, WriteMode mode = WriteMode::create,
+                      const WriteOptions& options = {});
+
 /// The root attributes of a study file.
 struct FileInfo {
-  std::int32_t schema_version = 0;   ///< kSchemaVersion for files this library reads
+  std::int32_t schema_version = 0;   ///< kOldestSchemaVersion..kSchemaVersion for files this library reads
   std::string format;                ///< kStudyFormat
   std::string multirank_version;     ///< of the writer that created the file
   std::string git_commit;            ///< its commit, or "unknown"

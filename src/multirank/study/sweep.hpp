@@ -22,9 +22,9 @@ struct SweepOptions {
   bool progress = true;     ///< show progress on rank 0's stderr (see trace::Progress)
   /// Repetitions measured by an earlier, interrupted run (p, rep): skipped, and their samples,
   /// already in the record, are kept. A rank count whose repetitions are all done skips its warm-ups.
-  std::set<std::pair<int, int>> done;
+  std::set<std::pair<int, int>> done = {};
   /// Called on rank 0 after each new sample (e.g. to journal it).
-  std::function<void(const Sample&)> on_sample;
+  std::function<void(const Sample&)> on_sample = nullptr;
 };
 
 /// What one run of the work returns on each rank of the sub-communicator.
