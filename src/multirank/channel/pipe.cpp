@@ -21,16 +21,9 @@ constexpr std::size_t kLargeHeaderBytes = sizeof(std::uint64_t) + 1;
 constexpr int kTightPolls = 100;
 
 void wait_request(MPI_Request& request, MPI_Status* status) {
-  for (int i = 0; i < kTightPolls; ++i) {
-    int flag = 0;
-    check_mpi(MPI_Test(&request, &flag, status), "MPI_Test");
-    if (flag) return;
-  }
-  wait_until([&] {
-    int flag = 0;
-    check_mpi(MPI_Test(&request, &flag, status), "MPI_Test");
-    return flag != 0;
-  });
+  for (int i = 0; i < kTightPolls; ++i)
+    if (test_request(request, status)) return;
+  wait_until([&] { return test_request(request, status); });
 }
 
 // Waits for a large transfer (either side). The transfer is in flight and MPI moves it along
@@ -205,11 +198,7 @@ void PipeTransport::recv_large(void* destination, std::size_t bytes) {
   MPI_Status status;
   check_mpi(MPI_Irecv(destination, static_cast<int>(bytes), MPI_BYTE, peer_, tag_, comm_->native(), &request),
             "MPI_Irecv");
-  wait_transfer(bytes, [&request, &status] {
-    int flag = 0;
-    check_mpi(MPI_Test(&request, &flag, &status), "MPI_Test");
-    return flag != 0;
-  });
+  wait_transfer(bytes, [&request, &status] { return test_request(request, &status); });
   int count = 0;
   check_mpi(MPI_Get_count(&status, MPI_BYTE, &count), "MPI_Get_count");
   if (static_cast<std::size_t>(count) != bytes) throw_pipe_mismatch(peer_, channel_, static_cast<std::size_t>(count), bytes);

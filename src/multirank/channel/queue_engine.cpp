@@ -122,11 +122,7 @@ QueueEngine::QueueEngine(const Communicator& comm, std::vector<int> producers, s
   std::uint64_t most[2] = {0, 0};
   MPI_Request check = MPI_REQUEST_NULL;
   check_mpi(MPI_Iallreduce(mine, most, 2, MPI_UINT64_T, MPI_MAX, comm_.native(), &check), "MPI_Iallreduce");
-  wait_until([&check] {
-    int flag = 0;
-    check_mpi(MPI_Test(&check, &flag, MPI_STATUS_IGNORE), "MPI_Test");
-    return flag != 0;
-  });
+  wait_until([&check] { return detail::test_request(check); });
   if (most[0] != mine[0] || most[1] != mine[1])
     throw UsageError("Queue: the ranks were given different producers, consumers or options");
 
@@ -211,9 +207,11 @@ void QueueEngine::abandon() noexcept {
     if (control_posted_) {
       MPI_Cancel(&control_request_);
       wait_until([this] {
-        int flag = 0;
-        MPI_Test(&control_request_, &flag, MPI_STATUS_IGNORE);
-        return flag != 0;
+        try {
+          return detail::test_request(control_request_);
+        } catch (const MpiError&) {
+          return true;  // abandoning: a cancelled receive that failed is gone all the same
+        }
       });
       control_posted_ = false;
     }
@@ -399,10 +397,8 @@ void QueueEngine::post_control_locked() {
 bool QueueEngine::poll_control_locked() {
   bool progressed = false;
   while (control_posted_) {
-    int flag = 0;
     MPI_Status status;
-    check_mpi(MPI_Test(&control_request_, &flag, &status), "MPI_Test");
-    if (!flag) break;
+    if (!detail::test_request(control_request_, &status)) break;
     control_posted_ = false;
     handle_control_locked(status.MPI_SOURCE, control_buf_[0], control_buf_[1]);
     // After every consumer's BYE nothing more can come: leave no receive posted.

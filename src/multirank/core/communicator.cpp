@@ -32,11 +32,7 @@ std::atomic<std::size_t>& chunk_setting() {
 std::size_t piece_count(std::size_t bytes, std::size_t chunk) { return bytes / chunk + 1; }
 
 void wait_request(MPI_Request& req, MPI_Status* status) {
-  wait_until([&] {
-    int flag = 0;
-    check_mpi(MPI_Test(&req, &flag, status), "MPI_Test");
-    return flag != 0;
-  });
+  wait_until([&] { return detail::test_request(req, status); });
 }
 
 std::size_t byte_count(const MPI_Status& st) {

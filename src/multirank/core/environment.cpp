@@ -12,6 +12,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "multirank/core/error.hpp"
 #include "multirank/core/process_info.hpp"
 #include "multirank/core/signals.hpp"
 #include "multirank/core/wait.hpp"
@@ -94,6 +95,29 @@ void turn_off_mpi_yield() {
 #endif
 }
 
+#ifdef MPICH
+/// MPICH 4.0 raises the errors of a request's completion (MPI_Test and the like) on
+/// MPI_COMM_WORLD whatever communicator the request belongs to, so the MPI_ERRORS_RETURN of the
+/// library's communicators does not reach them. World's errors stay fatal, as by default, except
+/// inside the library's own request tests, which get the code back and throw MpiError.
+void world_error_handler(MPI_Comm* /*comm*/, int* code, ...) {
+  if (detail::testing_library_request()) return;
+  char text[MPI_MAX_ERROR_STRING];
+  int len = 0;
+  if (MPI_Error_string(*code, text, &len) != MPI_SUCCESS) len = 0;
+  Environment::abort(1, "MPI error: " + std::string(text, static_cast<std::size_t>(len)));
+}
+
+void route_request_errors() {
+  MPI_Errhandler handler = MPI_ERRHANDLER_NULL;
+  if (MPI_Comm_create_errhandler(&world_error_handler, &handler) != MPI_SUCCESS) return;
+  MPI_Comm_set_errhandler(MPI_COMM_WORLD, handler);
+  MPI_Errhandler_free(&handler);
+}
+#else
+void route_request_errors() {}
+#endif
+
 }  // namespace
 
 Environment::Environment(int& argc, char**& argv, ThreadLevel required) {
@@ -106,6 +130,7 @@ Environment::Environment(int& argc, char**& argv, ThreadLevel required) {
     throw std::runtime_error("MPI_Init_thread failed");
   owns_ = true;
   provided_ = from_mpi(provided);
+  route_request_errors();
   previous_terminate = std::set_terminate(terminate_handler);
   if (provided_ < required) {
     const std::string msg = std::string("MPI provides only ") + name(provided_) + " but multirank needs " +

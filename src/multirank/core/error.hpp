@@ -33,4 +33,19 @@ inline void check_mpi(int rc, const char* routine) {
   if (rc != MPI_SUCCESS) throw MpiError(routine, rc);
 }
 
+namespace detail {
+
+/// MPI_Test on one of the library's requests: whether it completed; throws MpiError if it failed.
+/// \note MPICH 4.0 raises the errors of a request's completion on MPI_COMM_WORLD, not on the
+///   request's communicator, whose MPI_ERRORS_RETURN it ignores. The Environment gives MPI_COMM_WORLD
+///   a handler that lets the error return to these calls (and is fatal, as by default, for any
+///   other call); see Environment.
+bool test_request(MPI_Request& request, MPI_Status* status = MPI_STATUS_IGNORE);
+/// MPI_Testall over the library's requests, as test_request.
+bool test_requests(int count, MPI_Request* requests);
+/// Whether this thread is inside test_request / test_requests (for the MPICH world handler).
+bool testing_library_request() noexcept;
+
+}  // namespace detail
+
 }  // namespace multirank

@@ -35,14 +35,12 @@ Request::~Request() {
 
 bool Request::test() {
   if (requests_.empty()) return true;
-  int flag = 0;
-  check_mpi(MPI_Testall(static_cast<int>(requests_.size()), requests_.data(), &flag, MPI_STATUSES_IGNORE),
-            "MPI_Testall");
+  const bool flag = detail::test_requests(static_cast<int>(requests_.size()), requests_.data());
   if (flag) {
     requests_.clear();
     keep_.reset();
   }
-  return flag != 0;
+  return flag;
 }
 
 void Request::wait() {

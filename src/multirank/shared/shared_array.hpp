@@ -7,10 +7,10 @@
 /// hist.accumulate(3, std::vector<double>{1.0, 2.0});    // hist[3] += 1, hist[4] += 2, atomically
 /// auto all = hist.get(0, hist.size());                  // a copy of the whole array
 /// ```
-/// Every access goes through MPI accumulate operations (MPI_Get_accumulate with MPI_NO_OP for
-/// reads, MPI_Accumulate with MPI_REPLACE for writes), so each element is read and written
-/// atomically even when ranks touch the same elements concurrently; a range as a whole is not
-/// atomic (hold a DistributedLock for that).
+/// Every access is an accumulate operation (MPI_Get_accumulate with MPI_NO_OP for reads,
+/// MPI_Accumulate with MPI_REPLACE for writes; on one node the processor's atomics on the mapped
+/// memory, see RmaWindow), so each element is read and written atomically even when ranks touch
+/// the same elements concurrently; a range as a whole is not atomic (hold a DistributedLock for that).
 
 #include <mpi.h>
 
@@ -66,12 +66,7 @@ class SharedArray {
   /// Copies elements [offset, offset + out.size()) into `out`.
   void get(std::size_t offset, std::span<T> out) const {
     check(offset, out.size());
-    for_pieces(out.size(), [&](std::size_t at, int n) {
-      check_mpi(MPI_Get_accumulate(nullptr, 0, type(), out.data() + at, n, type(), window_.host(),
-                                   static_cast<MPI_Aint>(offset + at), n, type(), MPI_NO_OP, window_.native()),
-                "MPI_Get_accumulate");
-    });
-    window_.flush();
+    window_.get_elements(out.data(), out.size(), static_cast<MPI_Aint>(offset));
   }
   /// Elements [offset, offset + count) as a vector.
   [[nodiscard]] std::vector<T> get(std::size_t offset, std::size_t count) const {
@@ -102,29 +97,15 @@ class SharedArray {
   }
 
  private:
-  static MPI_Datatype type() { return builtin_datatype<T>(); }
-
   void check(std::size_t offset, std::size_t count) const {
     if (offset > size_ || count > size_ - offset)
       throw UsageError("SharedArray: elements [" + std::to_string(offset) + ", " + std::to_string(offset + count) +
                        ") are outside an array of " + std::to_string(size_));
   }
 
-  // MPI counts are ints: larger ranges go in pieces.
-  template <class F>
-  static void for_pieces(std::size_t count, F&& f) {
-    constexpr std::size_t piece = INT_MAX;
-    for (std::size_t at = 0; at < count; at += piece) f(at, static_cast<int>(std::min(piece, count - at)));
-  }
-
   void accumulate_op(std::size_t offset, std::span<const T> values, MPI_Op op) const {
     check(offset, values.size());
-    for_pieces(values.size(), [&](std::size_t at, int n) {
-      check_mpi(MPI_Accumulate(values.data() + at, n, type(), window_.host(), static_cast<MPI_Aint>(offset + at), n,
-                               type(), op, window_.native()),
-                "MPI_Accumulate");
-    });
-    window_.flush();
+    window_.accumulate_elements(values.data(), values.size(), static_cast<MPI_Aint>(offset), op);
   }
 
   RmaWindow window_;

@@ -8,7 +8,7 @@
 namespace multirank {
 
 RmaWindow::RmaWindow(const Communicator& comm, std::size_t bytes, int host, int disp_unit)
-    : comm_(comm.dup()), host_(host), bytes_(bytes) {
+    : comm_(comm.dup()), host_(host), bytes_(bytes), disp_unit_(disp_unit) {
   comm_.check_rank(host);
   if (disp_unit < 1) throw UsageError("an RMA window needs a positive displacement unit");
   const bool hosting = comm_.rank() == host;
@@ -29,6 +29,11 @@ RmaWindow::RmaWindow(const Communicator& comm, std::size_t bytes, int host, int 
   if (shared_memory_) {
     check_mpi(MPI_Win_allocate_shared(local_bytes, disp_unit, MPI_INFO_NULL, comm_.native(), &base, &win_),
               "MPI_Win_allocate_shared");
+    // Every rank maps the host's memory: the atomics become the processor's (node_atomics.hpp).
+    MPI_Aint size = 0;
+    int unit = 0;
+    check_mpi(MPI_Win_shared_query(win_, host_, &size, &unit, &node_base_), "MPI_Win_shared_query");
+    if (bytes == 0) node_base_ = nullptr;
   } else {
     check_mpi(MPI_Win_allocate(local_bytes, disp_unit, MPI_INFO_NULL, comm_.native(), &base, &win_),
               "MPI_Win_allocate");
@@ -44,7 +49,9 @@ RmaWindow::RmaWindow(RmaWindow&& other) noexcept
       win_(std::exchange(other.win_, MPI_WIN_NULL)),
       host_(other.host_),
       bytes_(other.bytes_),
-      shared_memory_(other.shared_memory_) {}
+      disp_unit_(other.disp_unit_),
+      shared_memory_(other.shared_memory_),
+      node_base_(std::exchange(other.node_base_, nullptr)) {}
 
 RmaWindow& RmaWindow::operator=(RmaWindow&& other) noexcept {
   if (this != &other) {
@@ -53,7 +60,9 @@ RmaWindow& RmaWindow::operator=(RmaWindow&& other) noexcept {
     win_ = std::exchange(other.win_, MPI_WIN_NULL);
     host_ = other.host_;
     bytes_ = other.bytes_;
+    disp_unit_ = other.disp_unit_;
     shared_memory_ = other.shared_memory_;
+    node_base_ = std::exchange(other.node_base_, nullptr);
   }
   return *this;
 }
@@ -66,6 +75,7 @@ void RmaWindow::free() {
   check_mpi(MPI_Win_unlock_all(win_), "MPI_Win_unlock_all");
   check_mpi(MPI_Win_free(&win_), "MPI_Win_free");
   win_ = MPI_WIN_NULL;
+  node_base_ = nullptr;
 }
 
 void RmaWindow::release() noexcept {

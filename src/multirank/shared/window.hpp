@@ -7,14 +7,19 @@
 /// (MPI_Win_lock_all) for the window's whole life, and each operation completes with
 /// MPI_Win_flush before it returns, so it is visible to every rank afterwards.
 /// \note The host never has to take part in the operations: any rank reads and updates the
-/// memory one-sidedly (on one node Open MPI maps it into every process).
+/// memory one-sidedly. On one node every rank maps the host's memory and the atomics are the
+/// processor's (node_atomics.hpp), whatever the MPI; across nodes they are MPI's, and with MPICH
+/// they progress when the host rank polls MPI (multirank's waits do at least every millisecond).
 
 #include <mpi.h>
 
+#include <algorithm>
+#include <climits>
 #include <cstddef>
 
 #include "multirank/collective/datatype.hpp"
 #include "multirank/core/communicator.hpp"
+#include "multirank/shared/node_atomics.hpp"
 
 namespace multirank {
 
@@ -53,6 +58,11 @@ class RmaWindow {
   template <class T>
   T fetch_and_op(T operand, MPI_Op op, MPI_Aint disp) const {
     T previous{};
+    if (T* local = node_element<T>(disp)) {
+      if (!detail::node_fetch_and_op(local, operand, op, previous))
+        throw UsageError("RmaWindow: an operation that MPI_Fetch_and_op does not take");
+      return previous;
+    }
     check_mpi(MPI_Fetch_and_op(&operand, &previous, builtin_datatype<T>(), host_, disp, op, win_), "MPI_Fetch_and_op");
     flush();
     return previous;
@@ -61,20 +71,74 @@ class RmaWindow {
   /// the value it had (equal to `expected` exactly when the swap happened).
   template <class T>
   T compare_and_swap(T desired, T expected, MPI_Aint disp) const {
+    if (T* local = node_element<T>(disp)) return detail::node_compare_and_swap(local, desired, expected);
     T previous{};
     check_mpi(MPI_Compare_and_swap(&desired, &expected, &previous, builtin_datatype<T>(), host_, disp, win_),
               "MPI_Compare_and_swap");
     flush();
     return previous;
   }
+  /// Reads `count` elements from `disp` on, each atomically (MPI_Get_accumulate with MPI_NO_OP).
+  template <class T>
+  void get_elements(T* out, std::size_t count, MPI_Aint disp) const {
+    if (T* local = node_element<T>(disp)) {
+      for (std::size_t i = 0; i < count; ++i) (void)detail::node_fetch_and_op(local + i, T{}, MPI_NO_OP, out[i]);
+      return;
+    }
+    for_pieces(count, [&](std::size_t at, int n) {
+      check_mpi(MPI_Get_accumulate(nullptr, 0, builtin_datatype<T>(), out + at, n, builtin_datatype<T>(), host_,
+                                   disp + static_cast<MPI_Aint>(at), n, builtin_datatype<T>(), MPI_NO_OP, win_),
+                "MPI_Get_accumulate");
+    });
+    flush();
+  }
+  /// Combines `count` values into the elements from `disp` on with `op` (MPI_REPLACE writes),
+  /// each element atomically (MPI_Accumulate).
+  template <class T>
+  void accumulate_elements(const T* values, std::size_t count, MPI_Aint disp, MPI_Op op) const {
+    if (T* local = node_element<T>(disp)) {
+      T previous{};
+      for (std::size_t i = 0; i < count; ++i)
+        if (!detail::node_fetch_and_op(local + i, values[i], op, previous))
+          throw UsageError("RmaWindow: an operation that MPI_Accumulate does not take");
+      return;
+    }
+    for_pieces(count, [&](std::size_t at, int n) {
+      check_mpi(MPI_Accumulate(values + at, n, builtin_datatype<T>(), host_, disp + static_cast<MPI_Aint>(at), n,
+                               builtin_datatype<T>(), op, win_),
+                "MPI_Accumulate");
+    });
+    flush();
+  }
 
  private:
+  /// The element at `disp` in this process's mapping of the host's memory, when every access to
+  /// T elements takes the processor-atomic path; null otherwise (MPI's path).
+  template <class T>
+  T* node_element(MPI_Aint disp) const noexcept {
+    if constexpr (detail::node_atomic_v<T>) {
+      if (node_base_ == nullptr) return nullptr;
+      char* at = static_cast<char*>(node_base_) + disp * disp_unit_;
+      if (!detail::node_atomic_aligned<T>(at)) return nullptr;
+      return reinterpret_cast<T*>(at);
+    } else {
+      return nullptr;
+    }
+  }
+  // MPI counts are ints: longer ranges go in pieces.
+  template <class F>
+  static void for_pieces(std::size_t count, F&& f) {
+    constexpr std::size_t piece = INT_MAX;
+    for (std::size_t at = 0; at < count; at += piece) f(at, static_cast<int>(std::min(piece, count - at)));
+  }
   void release() noexcept;
   Communicator comm_;
   MPI_Win win_ = MPI_WIN_NULL;
   int host_ = 0;
   std::size_t bytes_ = 0;
+  MPI_Aint disp_unit_ = 1;
   bool shared_memory_ = false;
+  void* node_base_ = nullptr;  ///< the host's memory as this process maps it (one node), else null
 };
 
 }  // namespace multirank

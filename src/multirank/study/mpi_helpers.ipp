@@ -19,11 +19,7 @@ namespace multirank::study::detail {
 
 /// Waits for `req` with a Backoff instead of MPI_Wait's busy poll.
 inline void wait_mpi(MPI_Request& req) {
-  wait_until([&req] {
-    int done = 0;
-    check_mpi(MPI_Test(&req, &done, MPI_STATUS_IGNORE), "MPI_Test");
-    return done != 0;
-  });
+  wait_until([&req] { return multirank::detail::test_request(req); });
 }
 
 /// Broadcasts a byte string from `root`.
