@@ -17,13 +17,16 @@ struct TaskRecord {
   double end = 0.0;              ///< when it finished
   std::uint64_t bytes_in = 0;    ///< size of its encoded input
   std::uint64_t bytes_out = 0;   ///< size of its encoded result
+  std::int32_t attempt = 1;      ///< which attempt this was (a farm retries failed commands), 1-based
+  std::int32_t exit_code = 0;    ///< the command's exit code (128+n when killed by signal n), 0 for a function task
+  std::string command;           ///< the command line it ran (a farm's task), empty for a function task
 
   /// Execution time in seconds.
   [[nodiscard]] double seconds() const noexcept { return end - start; }
 
   template <class Archive>
   void serialize(Archive& ar, const unsigned int /*version*/) {
-    ar & task_id & rank & pid & host & queued & start & end & bytes_in & bytes_out;
+    ar & task_id & rank & pid & host & queued & start & end & bytes_in & bytes_out & attempt & exit_code & command;
   }
 };
 
