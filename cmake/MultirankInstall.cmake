@@ -9,7 +9,7 @@ install(TARGETS multirank EXPORT multirankTargets
         INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/src/multirank DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}
         FILES_MATCHING PATTERN "*.hpp")
-install(TARGETS multirank_cli RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+install(TARGETS multirank_cli multirank_farm_spawner RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 install(EXPORT multirankTargets NAMESPACE multirank:: DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/multirank)
 configure_package_config_file(${PROJECT_SOURCE_DIR}/cmake/multirank-config.cmake.in
   ${PROJECT_BINARY_DIR}/multirank-config.cmake
