@@ -32,7 +32,10 @@ void lock_or_refuse(int fd, const std::string& path, const std::string& what) {
                    " (the filesystem does not support flock; use a local or flock-mounted filesystem)");
 }
 
-std::string text_of(const nlohmann::json& j) { return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace); }
+template <class Json>
+std::string text_of(const Json& j) {
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
 
 std::string crc_hex(std::string_view text) {
   boost::crc_32_type crc;
@@ -40,6 +43,34 @@ std::string crc_hex(std::string_view text) {
   char buf[9];
   std::snprintf(buf, sizeof buf, "%08x", static_cast<unsigned>(crc.checksum()));
   return buf;
+}
+
+constexpr std::string_view kCrcMember = ",\"crc32\":\"";
+
+/// The record of one line, or why it cannot be trusted ("" when fine).
+std::string verify(std::string_view line, nlohmann::json& record) {
+  // {...,"crc32":"xxxxxxxx"}, or {"crc32":"xxxxxxxx"} for a record of no other member
+  constexpr std::string_view lone = "{\"crc32\":\"";
+  constexpr std::size_t tail = 8 + 2;  // the digits, then "}
+  const char* const no_checksum = "has no checksum (\"crc32\", last): not written by multirank, or edited";
+  std::string body;
+  std::size_t digits_at = 0;
+  const std::size_t at = line.rfind(kCrcMember);
+  if (at != std::string_view::npos && line.size() == at + kCrcMember.size() + tail) {
+    body = std::string(line.substr(0, at)) + "}";
+    digits_at = at + kCrcMember.size();
+  } else if (line.size() == lone.size() + tail && line.substr(0, lone.size()) == lone) {
+    body = "{}";
+    digits_at = lone.size();
+  } else {
+    const auto j = nlohmann::json::parse(line, nullptr, false);
+    return (j.is_discarded() || !j.is_object()) ? "is not a JSON object (damaged or edited)" : no_checksum;
+  }
+  if (line.substr(line.size() - 2) != "\"}") return no_checksum;
+  if (line.substr(digits_at, 8) != crc_hex(body)) return "fails its checksum: the record was edited or damaged";
+  record = nlohmann::json::parse(body, nullptr, false);
+  if (record.is_discarded() || !record.is_object()) return "is not a JSON object (damaged or edited)";
+  return "";
 }
 
 DurableLogContents parse(const std::string& data, const std::string& path, const std::string& what) {
@@ -55,14 +86,8 @@ DurableLogContents parse(const std::string& data, const std::string& path, const
     }
     const std::string_view text(data.data() + at, nl - at);
     const std::string where = what + " " + path + " line " + std::to_string(line);
-    nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
-    if (j.is_discarded() || !j.is_object()) throw UsageError(where + " is not a JSON object (damaged or edited)");
-    const auto crc = j.find("crc32");
-    if (crc == j.end() || !crc->is_string())
-      throw UsageError(where + " has no checksum (\"crc32\"): not written by multirank, or edited");
-    if (crc->get<std::string>() != DurableLog::checksum(j))
-      throw UsageError(where + " fails its checksum: the record was edited or damaged");
-    j.erase("crc32");
+    nlohmann::json j;
+    if (const std::string why = verify(text, j); !why.empty()) throw UsageError(where + " " + why);
     out.records.push_back(std::move(j));
     out.lines.push_back(line);
     at = nl + 1;
@@ -87,21 +112,15 @@ std::string read_all(int fd, const std::string& path, const std::string& what) {
 
 }  // namespace
 
-std::string DurableLog::checksum(const nlohmann::json& record) {
-  if (record.contains("crc32")) {
-    nlohmann::json copy = record;
-    copy.erase("crc32");
-    return crc_hex(text_of(copy));
-  }
-  return crc_hex(text_of(record));
-}
+std::string DurableLog::checksum(std::string_view text) { return crc_hex(text); }
 
-std::string DurableLog::line_of(nlohmann::json record) {
-  record.erase("crc32");
-  record["crc32"] = crc_hex(text_of(record));
-  std::string line = text_of(record);
-  line += '\n';
-  return line;
+std::string DurableLog::line_of(const nlohmann::ordered_json& record) {
+  std::string text = text_of(record);
+  const std::string crc = crc_hex(text);
+  text.pop_back();  // the closing brace
+  if (text.size() > 1) text += ',';
+  text += "\"crc32\":\"" + crc + "\"}\n";
+  return text;
 }
 
 DurableLogContents DurableLog::read(const std::string& path, const std::string& what) {
@@ -118,7 +137,7 @@ DurableLogContents DurableLog::read(const std::string& path, const std::string& 
   return parse(data, path, what);
 }
 
-std::unique_ptr<DurableLog> DurableLog::create(const std::string& path, const nlohmann::json& header,
+std::unique_ptr<DurableLog> DurableLog::create(const std::string& path, const nlohmann::ordered_json& header,
                                                Options options) {
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
   if (fd < 0) throw UsageError("cannot create " + options.what + " " + path + ": " + os_error(errno));
@@ -172,8 +191,8 @@ DurableLog::~DurableLog() {
   ::close(fd_);  // releases the lock
 }
 
-void DurableLog::append(nlohmann::json record) {
-  std::string line = line_of(std::move(record));
+void DurableLog::append(const nlohmann::ordered_json& record) {
+  std::string line = line_of(record);
   std::lock_guard<std::mutex> lock(mutex_);
   if (!error_.empty()) throw std::runtime_error(error_);
   if (sealed_) return;  // the job is stopping: this record is one of the attempts it loses

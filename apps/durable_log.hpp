@@ -5,11 +5,11 @@
 /// - **One writer.** The file is held under an exclusive `flock` for as long as it is open; a
 ///   second process that opens it is refused with one line. A filesystem without `flock` (Lustre
 ///   mounted without `-o flock`, some NFS) is refused too, rather than raced.
-/// - **A checksum per record.** Every line is one JSON object written with its keys sorted, no
-///   spaces, and a member `"crc32"`: eight lowercase hex digits of the CRC-32 (IEEE 802.3, as
-///   zlib's `crc32()` and Python's `zlib.crc32`) of that same object's text without the `crc32`
-///   member (nlohmann's `dump()`, i.e. Python's
-///   `json.dumps(r, sort_keys=True, separators=(",", ":"), ensure_ascii=False)`). Text that is not
+/// - **A checksum per record.** Every line is one JSON object whose last member is `"crc32"`:
+///   eight lowercase hex digits of the CRC-32 (IEEE 802.3, as zlib's `crc32()` and Python's
+///   `zlib.crc32`) of the line's own text without that member, i.e. of
+///   `line[:line.rindex(',"crc32":')] + "}"`. The text as written is what is checked, so no
+///   re-serialisation (of a float, say) can make a sound record look damaged. Text that is not
 ///   valid UTF-8 is stored with U+FFFD in its place.
 /// - **Reading refuses what it cannot trust.** A line that does not parse, is not an object or
 ///   fails its checksum is an error naming the file and the line number, and the file is left as
@@ -29,6 +29,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -54,7 +55,8 @@ class DurableLog {
 
   /// Creates `path`, which must not exist, under an exclusive lock (UsageError otherwise), and
   /// writes and syncs `header` as its first record.
-  static std::unique_ptr<DurableLog> create(const std::string& path, const nlohmann::json& header, Options options);
+  static std::unique_ptr<DurableLog> create(const std::string& path, const nlohmann::ordered_json& header,
+                                            Options options);
   /// Opens the existing `path` under an exclusive lock, reads and verifies it into `contents`
   /// (UsageError naming the line for a damaged one), and appends after its complete lines. Nothing
   /// is written to the file before the first append or flush.
@@ -67,9 +69,9 @@ class DurableLog {
   /// Flushes (errors are swallowed here: flush() first to see them), unlocks and closes.
   ~DurableLog();
 
-  /// Queues a record (a JSON object without "crc32"); it is synced within the interval.
-  /// Throws the error of an earlier write that failed.
-  void append(nlohmann::json record);
+  /// Queues a record (a JSON object without "crc32"; its members are written in their order);
+  /// it is synced within the interval. Throws the error of an earlier write that failed.
+  void append(const nlohmann::ordered_json& record);
   /// Writes and syncs everything queued; throws on failure (naming the file and the OS error).
   void flush();
   /// Flushes for the last time (a stop signal): appends after it are dropped. Never throws.
@@ -78,9 +80,9 @@ class DurableLog {
   [[nodiscard]] const std::string& path() const noexcept { return path_; }
 
   /// The line a record is written as (checksum added), with its newline.
-  static std::string line_of(nlohmann::json record);
-  /// The checksum of a record (its "crc32" member ignored).
-  static std::string checksum(const nlohmann::json& record);
+  static std::string line_of(const nlohmann::ordered_json& record);
+  /// The checksum of a record's text (without a "crc32" member).
+  static std::string checksum(std::string_view text);
 
  private:
   DurableLog(std::string path, int fd, Options options, std::uint64_t keep_bytes, bool truncate_first);

@@ -57,7 +57,7 @@ struct Summary {
   std::uint64_t not_started = 0;           ///< tasks --fail-fast kept from starting
   bool unread = false;                     ///< --fail-fast stopped before the list's end
   std::uint64_t attempts = 0;              ///< attempts run
-  std::vector<std::int64_t> failed_lines;  ///< the first failing line numbers (at most 10)
+  std::vector<std::int64_t> failed_lines;  ///< the lowest failing line numbers (at most 10), ascending
   double makespan = 0.0;                   ///< seconds from the first submission to the last result
   std::vector<double> busy;                ///< per rank: time in tasks / (makespan x per_rank)
   std::vector<TaskRecord> records;         ///< one per attempt, on the farm's synchronised clock

@@ -367,8 +367,11 @@ class Body {
     }
   }
 
+  /// Keeps the ten lowest failing line numbers.
   void note_failure(std::int64_t line) {
-    if (s_.failed_lines.size() < 10) s_.failed_lines.push_back(line);
+    auto& f = s_.failed_lines;
+    f.insert(std::upper_bound(f.begin(), f.end(), line), line);
+    if (f.size() > 10) f.pop_back();
   }
 
   void finished(Future<CommandResult>& f, InFlight m) {

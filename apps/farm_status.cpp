@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -17,6 +18,10 @@ namespace {
 
 constexpr int kFormatVersion = 1;
 const char* const kWhat = "status file";
+
+double now_unix() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
 
 std::string folder_of(const std::string& path) {
   const auto slash = path.rfind('/');
@@ -86,7 +91,7 @@ std::string recorded_text(const std::string& command) {
       .get<std::string>();
 }
 
-nlohmann::json to_json(const Attempt& a) {
+nlohmann::ordered_json to_json(const Attempt& a) {
   return {{"task", a.task},         {"command", a.command},   {"exit_code", a.exit_code},
           {"signal", a.signal},     {"timed_out", a.timed_out}, {"attempt", a.attempt},
           {"rank", a.rank},         {"host", a.host},         {"pid", a.pid},
@@ -95,6 +100,7 @@ nlohmann::json to_json(const Attempt& a) {
 
 StatusFile::StatusFile(std::string path, const std::string& tasks, bool resume) : path_(std::move(path)) {
   header_ = {{"multirank_farm", kFormatVersion}, {"tasks", tasks}, {"tasks_path", list_path(tasks)}};
+  const std::string wanted_path = list_path(tasks);
   struct stat st {};
   const bool exists = ::stat(path_.c_str(), &st) == 0;
   if (exists && S_ISDIR(st.st_mode)) throw UsageError(std::string(kWhat) + " " + path_ + " is a directory");
@@ -119,9 +125,10 @@ StatusFile::StatusFile(std::string path, const std::string& tasks, bool resume) 
     throw UsageError(std::string(kWhat) + " " + path_ + " has format version " + head["multirank_farm"].dump() +
                      ", not " + std::to_string(kFormatVersion) + ": run without --resume");
   const std::string recorded = head.value("tasks_path", std::string());
-  if (recorded != header_["tasks_path"].get<std::string>())
+  if (recorded != wanted_path)
     throw UsageError(std::string(kWhat) + " " + path_ + " belongs to the task list " + head.value("tasks", recorded) +
-                     " (" + recorded + "), not to " + tasks + " (" + header_["tasks_path"].get<std::string>() + ")");
+                     " (" + recorded + "), not to " + tasks + " (" + wanted_path + ")");
+  has_header_ = true;
   for (std::size_t i = 1; i < contents.records.size(); ++i) {
     const auto& j = contents.records[i];
     const std::string where = std::string(kWhat) + " " + path_ + " line " + std::to_string(contents.lines[i]);
@@ -142,17 +149,16 @@ StatusFile::StatusFile(std::string path, const std::string& tasks, bool resume) 
     if (!found) seen.emplace_back(command, last);
     ++resumed_;
   }
-  header_ = head;  // keeps the header as written; nothing to add
 }
 
 void StatusFile::start() {
   if (!log_) {
-    header_["created"] = iso_utc(static_cast<double>(std::time(nullptr)));
+    header_["created"] = iso_utc(now_unix());
     log_ = DurableLog::create(path_, header_, DurableLog::Options{kWhat, std::chrono::milliseconds(200), true});
     return;
   }
-  if (resumed_ == 0 && !header_.contains("created")) {  // an empty file taken over
-    header_["created"] = iso_utc(static_cast<double>(std::time(nullptr)));
+  if (!has_header_) {  // an empty file (or one with only a torn header) taken over
+    header_["created"] = iso_utc(now_unix());
     log_->append(header_);
     log_->flush();
   }

@@ -6,7 +6,7 @@
 /// then one record per finished attempt:
 ///   {"task", "command", "exit_code", "signal", "timed_out", "attempt", "rank", "host", "pid",
 ///    "start", "end" (ISO-8601 UTC), "seconds"}
-/// (every record also carries its "crc32"; see durable_log.hpp). `pid` is the task's /bin/sh.
+/// (every record ends with its "crc32"; see durable_log.hpp). `pid` is the task's /bin/sh.
 
 #include <nlohmann/json.hpp>
 
@@ -38,7 +38,7 @@ struct Attempt {
 };
 
 /// The record of an attempt.
-nlohmann::json to_json(const Attempt& a);
+nlohmann::ordered_json to_json(const Attempt& a);
 /// ISO-8601 UTC with milliseconds of a time in seconds since the epoch: "2024-05-01T12:00:00.000Z".
 std::string iso_utc(double unix_seconds);
 /// The text a command is recorded (and compared) as: itself when valid UTF-8, else with U+FFFD
@@ -76,7 +76,8 @@ class StatusFile {
 
  private:
   std::string path_;
-  nlohmann::json header_;
+  nlohmann::ordered_json header_;
+  bool has_header_ = false;       // the existing file already starts with one
   std::unique_ptr<DurableLog> log_;
   std::unordered_map<std::int64_t, std::vector<std::pair<std::string, Last>>> last_;
   std::size_t resumed_ = 0;
