@@ -11,7 +11,7 @@ MULTIRANK_PACKAGES=(
   googletest libgtest-dev
   python3 python3-h5py python3-mpi4py python3-numpy
   gnuplot-nox libicu-dev
-  slurm-wlm munge iproute2 util-linux procps jq
+  slurm-wlm munge iproute2 util-linux procps jq parallel
 )
 
 say() { printf '==> %s\n' "$*"; }
