@@ -7,10 +7,15 @@
 //   farm_vs_parallel_tasks_per_s   farm's tasks/s over GNU parallel's (target >= 3)
 //   farm_1slot_us_per_task         one rank, one slot: microseconds per task, vs the spawn loop's
 //   farm_own_cost_us_per_task      that difference, vs the 100 us target (ratio <= 1 meets it)
+//   farm_vs_xargs_cpu_us_per_task  CPU time per task of the whole farm (every rank's threads, its
+//                                  spawner, the tasks) over xargs's (xargs and its tasks): what
+//                                  the farm costs on top, insensitive to other load on the machine
 // The farm's times here run from its start (spawners, clock, pool) to its end inside this MPI
 // job; mpirun's own start-up (~0.33 s for two ranks) is not in them. scripts/compare-peers.sh
 // times the whole `mpirun -n 2 multirank farm` command against the same peers.
+#include <sched.h>
 #include <spawn.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -28,6 +33,7 @@
 #include "farm.hpp"
 #include "farm_runner.hpp"
 #include "multirank/collective/broadcast.hpp"
+#include "multirank/collective/reduce.hpp"
 #include "multirank/core/error.hpp"
 
 extern char** environ;
@@ -44,10 +50,48 @@ struct FarmBenchOptions {
 
 double now() { return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(); }
 
-/// Runs `/bin/sh -c script` and waits; returns its wall time in seconds, or a negative value when
-/// it failed to start or exited non-zero.
-double time_shell(const std::string& script) {
+/// CPU seconds (user + system) of this process and of its children that have been reaped.
+double cpu_seconds() {
+  double total = 0.0;
+  for (const int who : {RUSAGE_SELF, RUSAGE_CHILDREN}) {
+    rusage u{};
+    ::getrusage(who, &u);
+    total += static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+             1e-6 * static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec);
+  }
+  return total;
+}
+
+/// While it lives, this thread may run on every online CPU, and so may what it spawns: under
+/// mpirun a rank is bound to one core, and a baseline started from it must not inherit that
+/// (xargs -P 2 on one core would be a baseline at half speed).
+class Unbound {
+ public:
+  Unbound() {
+    saved_ok_ = ::sched_getaffinity(0, sizeof saved_, &saved_) == 0;
+    cpu_set_t all;
+    CPU_ZERO(&all);
+    const long n = ::sysconf(_SC_NPROCESSORS_ONLN);
+    for (long c = 0; c < n && c < CPU_SETSIZE; ++c) CPU_SET(static_cast<int>(c), &all);
+    ::sched_setaffinity(0, sizeof all, &all);
+  }
+  Unbound(const Unbound&) = delete;
+  Unbound& operator=(const Unbound&) = delete;
+  ~Unbound() {
+    if (saved_ok_) ::sched_setaffinity(0, sizeof saved_, &saved_);
+  }
+
+ private:
+  cpu_set_t saved_{};
+  bool saved_ok_ = false;
+};
+
+/// Runs `/bin/sh -c script` (on every CPU, see Unbound) and waits; returns its wall time in seconds, or a negative value when
+/// it failed to start or exited non-zero; `cpu` gets its CPU seconds (its children's included).
+double time_shell(const std::string& script, double& cpu) {
   const char* argv[] = {"/bin/sh", "-c", script.c_str(), nullptr};
+  const Unbound unbound;
+  const double c0 = cpu_seconds();
   const double t0 = now();
   pid_t pid = 0;
   if (::posix_spawn(&pid, "/bin/sh", nullptr, nullptr, const_cast<char**>(argv), environ) != 0) return -1.0;
@@ -55,6 +99,7 @@ double time_shell(const std::string& script) {
   while (::waitpid(pid, &status, 0) < 0) {
   }
   const double t = now() - t0;
+  cpu = cpu_seconds() - c0;
   return (WIFEXITED(status) && WEXITSTATUS(status) == 0) ? t : -1.0;
 }
 
@@ -73,8 +118,10 @@ double time_spawn_loop(long n) {
   return now() - t0;
 }
 
-/// One farm over `comm` of the list, with a fresh status file; returns rank 0's wall time.
-double time_farm(const Communicator& comm, const std::string& list, const std::string& status, int per_rank) {
+/// One farm over `comm` of the list, with a fresh status file; returns rank 0's wall time, and in
+/// `cpu` the CPU seconds of every rank with its spawner and tasks.
+double time_farm(const Communicator& comm, const std::string& list, const std::string& status, int per_rank,
+                 double& cpu) {
   farm::Options o;
   o.tasks = list;
   o.per_rank = per_rank;
@@ -85,9 +132,11 @@ double time_farm(const Communicator& comm, const std::string& list, const std::s
   comm.barrier();
   farm::Prepared p;
   farm::validate(comm, o, p);
+  const double c0 = cpu_seconds();
   const double t0 = now();
-  const farm::Summary s = farm::run(comm, o, p);
+  const farm::Summary s = farm::run(comm, o, p);  // its spawners are reaped before it returns
   const double t = now() - t0;
+  cpu = allreduce(comm, cpu_seconds() - c0, std::plus<>{});
   if (comm.rank() == 0 && (s.exit_code != 0 || s.succeeded != s.tasks))
     throw std::runtime_error("bench farm: the farm of `true` failed (" + std::to_string(s.failed) + " failures)");
   return t;
@@ -118,19 +167,23 @@ std::vector<Measurement> run(const Communicator& world, const FarmBenchOptions& 
   } cleanup{world, dir};
 
   double farm_best = 1e300, farm1_best = 1e300, spawn_best = 1e300, xargs_best = 1e300, parallel_best = 1e300;
+  double farm_cpu = 1e300, xargs_cpu = 1e300;
   bool have_parallel = false;
   const auto one = world.split(world.rank() == 0 ? 0 : MPI_UNDEFINED, 0);
   for (int rep = 0; rep < o.reps; ++rep) {
-    farm_best = std::min(farm_best, time_farm(world, list, dir + "/status.jsonl", o.per_rank));
+    double cpu = 0.0;
+    farm_best = std::min(farm_best, time_farm(world, list, dir + "/status.jsonl", o.per_rank, cpu));
+    farm_cpu = std::min(farm_cpu, cpu);
     if (world.rank() == 0) {
-      farm1_best = std::min(farm1_best, time_farm(one, list, dir + "/status1.jsonl", 1));
+      farm1_best = std::min(farm1_best, time_farm(one, list, dir + "/status1.jsonl", 1, cpu));
       spawn_best = std::min(spawn_best, time_spawn_loop(o.tasks));
       if (o.peers) {
         const std::string p = std::to_string(slots);
-        const double x = time_shell("xargs -P " + p + " -I{} sh -c '{}' < " + list);
+        const double x = time_shell("xargs -P " + p + " -I{} sh -c '{}' < " + list, cpu);
         if (x < 0) throw std::runtime_error("bench farm: xargs failed");
         xargs_best = std::min(xargs_best, x);
-        const double g = time_shell("command -v parallel >/dev/null && parallel --will-cite -j " + p + " < " + list);
+        xargs_cpu = std::min(xargs_cpu, cpu);
+        const double g = time_shell("command -v parallel >/dev/null && parallel --will-cite -j " + p + " < " + list, cpu);
         if (g > 0) {
           have_parallel = true;
           parallel_best = std::min(parallel_best, g);
@@ -145,6 +198,7 @@ std::vector<Measurement> run(const Communicator& world, const FarmBenchOptions& 
   const double ours_rate = n / farm_best;
   if (o.peers) {
     out.push_back({"farm_vs_xargs_tasks_per_s", "tasks/s", ours_rate, n / xargs_best});
+    out.push_back({"farm_vs_xargs_cpu_us_per_task", "us", farm_cpu / n * 1e6, xargs_cpu / n * 1e6});
     if (have_parallel) out.push_back({"farm_vs_parallel_tasks_per_s", "tasks/s", ours_rate, n / parallel_best});
   }
   const double per_task = farm1_best / n * 1e6;

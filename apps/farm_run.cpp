@@ -2,6 +2,7 @@
 // of a command line; rank 0's body reads the list lazily, keeps a bounded window of submitted
 // attempts, holds tasks at barriers, resubmits failures (--retries), stops dispatching
 // (--fail-fast, a stop signal), records each attempt in the status file and prints its output.
+#include <sched.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -367,6 +368,24 @@ class Body {
     }
   }
 
+  /// The attempt as a study-file task record (on the farm's synchronised clock).
+  void record(const InFlight& m, const CommandResult& r) {
+    TaskRecord t;
+    t.task_id = m.line;
+    t.rank = r.rank;
+    t.pid = r.rank_pid;
+    t.host = r.host;
+    t.queued = m.queued;
+    t.start = r.sync_start;
+    t.end = r.sync_end;
+    t.bytes_in = m.command.size();
+    t.bytes_out = r.out.size() + r.err.size();
+    t.attempt = m.attempt;
+    t.exit_code = r.exit_code;
+    t.command = m.command;
+    s_.records.push_back(std::move(t));
+  }
+
   /// Keeps the ten lowest failing line numbers.
   void note_failure(std::int64_t line) {
     auto& f = s_.failed_lines;
@@ -404,20 +423,7 @@ class Body {
       a.seconds = r.seconds;
       status_->record(a);
     }
-    TaskRecord t;
-    t.task_id = m.line;
-    t.rank = r.rank;
-    t.pid = r.rank_pid;
-    t.host = r.host;
-    t.queued = m.queued;
-    t.start = r.sync_start;
-    t.end = r.sync_end;
-    t.bytes_in = m.command.size();
-    t.bytes_out = r.out.size() + r.err.size();
-    t.attempt = m.attempt;
-    t.exit_code = r.exit_code;
-    t.command = m.command;
-    s_.records.push_back(std::move(t));
+    if (!o_.output.empty()) record(m, r);  // kept only for the study file: a farm may be millions of lines
     if (r.rank >= 0 && static_cast<std::size_t>(r.rank) < s_.busy.size()) s_.busy[static_cast<std::size_t>(r.rank)] += r.seconds;
 
     if (!r.out.empty() || !r.err.empty() || !r.error.empty()) {
@@ -520,6 +526,13 @@ Summary run(const Communicator& comm, const Options& o, Prepared& p) {
     if (ec && !std::filesystem::is_directory(o.logs))
       throw std::runtime_error("cannot create --logs " + o.logs + ": " + ec.message());
   }
+  // The tasks inherit the rank's CPU binding (as any child of an MPI process does): say so when
+  // K tasks at once would share fewer than K CPUs.
+  if (cpu_set_t mask; o.per_rank > 1 && ::sched_getaffinity(0, sizeof mask, &mask) == 0 && CPU_COUNT(&mask) < o.per_rank)
+    std::fprintf(stderr,
+                 "multirank farm: warning: rank %d on %s is bound to %d CPU(s) and runs %d tasks at once, which share "
+                 "them (mpirun --bind-to none or --map-by ...:PE=%d; srun -c %d)\n",
+                 comm.rank(), host_name().c_str(), CPU_COUNT(&mask), o.per_rank, o.per_rank, o.per_rank);
   const SyncClock clock(comm, 8);
   std::optional<study::RunRecord> record;
   if (!o.output.empty()) record = study::begin_run(comm, "farm", o.to_json().dump(), "strong");
@@ -558,8 +571,15 @@ Summary run(const Communicator& comm, const Options& o, Prepared& p) {
     record->samples = {study::make_sample(comm, 0, wall, wall)};
     record->tasks_p = comm.size();
     record->tasks_rep = 0;
-    if (comm.rank() == 0) record->tasks = s.records;
-    study::write_run(comm, o.output, *record, study::write_mode(o.force, o.append));
+    if (comm.rank() == 0) record->tasks = std::move(s.records);
+    try {
+      study::write_run(comm, o.output, *record, study::write_mode(o.force, o.append));
+    } catch (const std::exception& e) {
+      // write_run fails the same way on every rank: one line, exit 1 (the tasks ran and the
+      // status file has them).
+      if (comm.rank() == 0) std::fprintf(stderr, "multirank farm: error: %s\n", e.what());
+      s.exit_code = 1;
+    }
   }
   s.exit_code = broadcast_value(comm, s.exit_code);
   return s;
