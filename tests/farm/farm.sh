@@ -138,6 +138,8 @@ expect "--timeout 1: the farm ends within 9 s ($took ms: 1 s, then 5 s for the o
   bash -c '[ "$1" -eq 1 ] && [ "$2" -lt 9000 ]' _ "$rc" "$took"
 expect "--timeout: recorded timed_out with exit 124; the signal that ended each (15, then 9); seconds ~1 and ~6" \
   py "(lambda d: d[1]['timed_out'] and d[1]['exit_code']==124 and d[1]['signal']==15 and 0.9<d[1]['seconds']<3 and d[2]['timed_out'] and d[2]['exit_code']==124 and d[2]['signal']==9 and 5.9<d[2]['seconds']<8 and not d[3]['timed_out'] and d[3]['exit_code']==0)({r['task']:r for r in s['records']})"
+expect "progress: under mpirun a log line per 10% step (done, failed, running, tasks/s, ETA) on stderr" \
+  grep -Eq "^multirank farm: 2/3 done \(66%\), [0-9]+ failed, 1 running, [0-9]+ tasks/s, ETA " <<<"$err"
 expect "--timeout: no process of those tasks is left" bash -c '! pgrep -f "$1-t" >/dev/null && ! pgrep -f "sleep $2" >/dev/null' _ "$tag" "$long"
 
 # --- barriers hold later tasks until earlier ones end ------------------------------------------------
