@@ -54,7 +54,7 @@ struct Summary {
   std::uint64_t succeeded = 0;             ///< tasks whose last attempt succeeded (skipped ones included)
   std::uint64_t failed = 0;                ///< tasks whose last attempt failed (skipped ones included)
   std::uint64_t skipped = 0;               ///< tasks not run because the status file had them
-  std::uint64_t not_started = 0;           ///< tasks --fail-fast kept from starting
+  std::uint64_t not_started = 0;           ///< tasks that never started (--fail-fast; a stopped spawner)
   bool unread = false;                     ///< --fail-fast stopped before the list's end
   std::uint64_t attempts = 0;              ///< attempts run
   std::vector<std::int64_t> failed_lines;  ///< the lowest failing line numbers (at most 10), ascending

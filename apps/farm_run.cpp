@@ -596,7 +596,7 @@ std::string summary_text(const Summary& s) {
   }
   out += ", " + std::to_string(s.skipped) + " skipped (recorded before)";
   if (s.not_started > 0 || s.unread)
-    out += ", " + std::to_string(s.not_started) + (s.unread ? "+" : "") + " not started (--fail-fast)";
+    out += ", " + std::to_string(s.not_started) + (s.unread ? "+" : "") + " not started";
   out += "; " + std::to_string(s.attempts) + " attempts run\n";
   char buf[128];
   const double rate = s.makespan > 0 ? static_cast<double>(s.attempts) / s.makespan : 0.0;
