@@ -122,7 +122,8 @@ TEST(PoolWorkers, MapsAndStreamsGiveTheOneWorkerResults) {
     for (std::size_t i = 0; i < ones.size(); ++i) ASSERT_EQ(ones[i], 2 * static_cast<long>(i));
     std::set<std::uint64_t> seen;
     long sum = 0;
-    for (auto [index, value] : pool.imap_unordered(task<twice>, iota(3000), 7)) {
+    const auto streamed = iota(3000);
+    for (auto [index, value] : pool.imap_unordered(task<twice>, streamed, 7)) {
       EXPECT_TRUE(seen.insert(index).second);
       sum += value;
     }
