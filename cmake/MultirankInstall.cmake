@@ -38,7 +38,7 @@ if(MULTIRANK_BUILD_STUDY)
   install(EXPORT multirankStudyTargets NAMESPACE multirank:: DESTINATION ${_mr_cmake_dir})
 endif()
 if(MULTIRANK_BUILD_APPS)
-  install(TARGETS multirank_cli RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+  install(TARGETS multirank_cli multirank_farm_spawner RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 endif()
 
 configure_package_config_file(${PROJECT_SOURCE_DIR}/cmake/multirank-config.cmake.in

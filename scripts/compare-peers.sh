@@ -1,14 +1,20 @@
 #!/usr/bin/env bash
 # Runs the pool's workloads with multirank, Python's multiprocessing.Pool and mpi4py.futures on
-# this machine, in one go, and prints one JSON line per comparison:
+# this machine, in one go, and a farm of `true` tasks against xargs and GNU parallel (the whole
+# `mpirun -n P multirank farm` command timed, mpirun's start-up included, --status on); prints one
+# JSON line per comparison:
 #   {"bench": NAME, "unit": UNIT, "ours": X, "baseline": Y, "ratio": X/Y}
 # Wall-clock speedups need an otherwise idle machine; the busy fraction and the uneven bound
 # "vs_own_tasks" come from the pool's own task records and are less sensitive to other load.
 # Usage: scripts/compare-peers.sh [-n P] [--bin PATH/TO/multirank] [--tiny N] [--tiny-auto N]
+#                                 [--farm-tasks N] [--farm-reps R] [--farm-only]
 #   -n P          ranks / processes (default: the number of cores)
 #   --bin PATH    the multirank CLI (default: build/bin/multirank)
 #   --tiny N      inputs of the chunksize-1 runs (default 100000; mpi4py gets N/10)
 #   --tiny-auto N inputs of the large-chunk runs (default 1000000)
+#   --farm-tasks N  `true` tasks of the farm comparison (default 5000)
+#   --farm-reps R   runs of each side of it, the best kept (default 3)
+#   --farm-only     only the farm comparison
 # Needs Debian's python3 with python3-mpi4py, and mpirun. PYTHON overrides the interpreter
 # (default /usr/bin/python3, so that a python3 earlier on PATH without mpi4py is not picked).
 set -euo pipefail
@@ -20,13 +26,19 @@ ranks=$(nproc)
 bin=build/bin/multirank
 tiny=100000
 tiny_auto=1000000
+farm_tasks=5000
+farm_reps=3
+farm_only=0
 while [ $# -gt 0 ]; do
   case $1 in
     -n) ranks=$2; shift 2 ;;
     --bin) bin=$2; shift 2 ;;
     --tiny) tiny=$2; shift 2 ;;
     --tiny-auto) tiny_auto=$2; shift 2 ;;
-    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+    --farm-tasks) farm_tasks=$2; shift 2 ;;
+    --farm-reps) farm_reps=$2; shift 2 ;;
+    --farm-only) farm_only=1; shift ;;
+    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
     *) echo "compare-peers.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -39,6 +51,40 @@ oversub=""
 [ "$ranks" -gt "$(nproc)" ] && oversub="--oversubscribe"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
+
+# --- a farm of `true` against xargs and GNU parallel: each whole command timed -------------------
+seconds_of() {  # seconds_of CMD... : wall seconds of the command (which must succeed)
+  local t0 t1
+  t0=$(date +%s.%N)
+  "$@" >/dev/null 2>&1 || { echo "compare-peers.sh: failed: $*" >&2; exit 1; }
+  t1=$(date +%s.%N)
+  python3 -c "print($t1 - $t0)"
+}
+farm_comparison() {
+  local list="$work/true.txt" i best_farm=1e9 best_xargs=1e9 best_parallel=1e9 t
+  for ((i = 0; i < farm_tasks; i++)); do echo true; done >"$list"
+  command -v parallel >/dev/null || { echo "compare-peers.sh: GNU parallel is missing (apt-get install parallel)" >&2; exit 2; }
+  say "farm: mpirun -n $ranks $bin farm true.txt --status S (x$farm_reps) vs xargs -P $ranks and parallel -j $ranks" >&2
+  for ((i = 0; i < farm_reps; i++)); do
+    rm -f "$work/status.jsonl"
+    t=$(seconds_of mpirun -n "$ranks" $oversub "$bin" farm "$list" --status "$work/status.jsonl" --progress none)
+    best_farm=$(python3 -c "print(min($best_farm, $t))")
+    t=$(seconds_of sh -c "xargs -P $ranks -I{} sh -c '{}' < '$list'")
+    best_xargs=$(python3 -c "print(min($best_xargs, $t))")
+    t=$(seconds_of sh -c "parallel --will-cite -j $ranks < '$list'")
+    best_parallel=$(python3 -c "print(min($best_parallel, $t))")
+  done
+  python3 - "$farm_tasks" "$best_farm" "$best_xargs" "$best_parallel" <<'PY'
+import json, sys
+n, farm, xargs, parallel = int(sys.argv[1]), *map(float, sys.argv[2:])
+for bench, base in (("farm_vs_xargs_P_whole_command", xargs), ("farm_vs_parallel_j_whole_command", parallel)):
+    print(json.dumps({"bench": bench, "unit": "tasks/s", "ours": n / farm, "baseline": n / base, "ratio": base / farm}))
+PY
+}
+if [ "$farm_only" = 1 ]; then
+  farm_comparison
+  exit 0
+fi
 
 # --- multirank ---
 say "multirank: mpirun -n $ranks $bin bench pool --json --tiny $tiny --tiny-auto $tiny_auto" >&2
@@ -135,3 +181,4 @@ emit("uneven_makespan_vs_bound", "s", u["ours"], u["baseline"])
 u = ours["uneven_makespan_vs_own_tasks"]
 emit("uneven_makespan_vs_own_tasks", "s", u["ours"], u["baseline"])
 PY
+farm_comparison

@@ -24,9 +24,9 @@ std::size_t auto_chunk_items(std::size_t remaining, int workers, double item_sec
 }
 
 bool wants_another_chunk(std::size_t chunks, double seconds_left, std::size_t unknown,
-                         std::size_t long_unsure) noexcept {
-  if (chunks == 0) return true;
-  if (chunks >= kMaxChunksInFlight || unknown > 0 || long_unsure > 0) return false;
+                         std::size_t long_unsure, std::size_t workers) noexcept {
+  if (chunks < std::max<std::size_t>(workers, 1)) return true;
+  if (chunks >= kMaxChunksInFlight + workers - 1 || unknown > 0 || long_unsure > 0) return false;
   // (The coordinator polls at least every millisecond, so it does not miss this 4 ms window.)
   return seconds_left < kPrefetchSeconds && seconds_left > -kPrefetchSeconds;
 }

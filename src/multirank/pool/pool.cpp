@@ -31,11 +31,12 @@ void run_pool(const Communicator& comm, const std::function<void(Pool&)>& body, 
   if (!comm) throw UsageError("run_pool needs a communicator (this rank has none)");
   if (!body) throw UsageError("run_pool needs a body");
   if (options.clock_rounds < 1) throw UsageError("PoolOptions::clock_rounds must be at least 1");
+  if (options.workers_per_rank < 1) throw UsageError("PoolOptions::workers_per_rank must be at least 1");
   Communicator own = comm.dup();  // the pool's messages never meet the caller's
   const SyncClock clock(own, options.clock_rounds);
   auto ranks = gather_ranks(own);
   if (own.rank() != 0) {
-    detail::serve(own, clock);
+    detail::serve(own, clock, options.workers_per_rank);
     return;
   }
   auto core = std::make_shared<detail::PoolCore>(std::move(own), options, clock, std::move(ranks));

@@ -50,6 +50,8 @@ class Pool {
   [[nodiscard]] int size() const noexcept { return core_->size; }
   /// Ranks that execute tasks (all of them unless PoolOptions::coordinator_works is false).
   [[nodiscard]] int executors() const noexcept { return core_->executors; }
+  /// Tasks that can run at once: executors() x PoolOptions::workers_per_rank.
+  [[nodiscard]] int workers() const noexcept { return core_->slots; }
   /// The pool's synchronised clock (the time base of records()).
   [[nodiscard]] const SyncClock& clock() const noexcept { return core_->clock; }
 
@@ -235,7 +237,7 @@ class Pool {
     job->unordered = !Ordered;
     std::size_t window = options.max_in_flight;
     const std::size_t chunk = options.chunksize.is_auto() ? 1 : options.chunksize.fixed();
-    if (window == 0) window = static_cast<std::size_t>(executors()) * std::max<std::size_t>(64, 4 * chunk);
+    if (window == 0) window = static_cast<std::size_t>(workers()) * std::max<std::size_t>(64, 4 * chunk);
     if (window < chunk)
       throw UsageError("max_in_flight (" + std::to_string(window) + ") must be at least the chunk size (" +
                        std::to_string(chunk) + ")");

@@ -22,6 +22,8 @@ PoolCore::PoolCore(Communicator comm_in, PoolOptions options_in, SyncClock clock
       size(comm.size()),
       local_worker(options.coordinator_works || comm.size() == 1),
       executors(comm.size() - 1 + (local_worker ? 1 : 0)),
+      workers_per_rank(options.workers_per_rank),
+      slots(executors * options.workers_per_rank),
       pinned_(static_cast<std::size_t>(comm.size())),
       flights_(static_cast<std::size_t>(comm.size())),
       tasks_per_rank_(static_cast<std::size_t>(comm.size()), 0),
@@ -29,7 +31,7 @@ PoolCore::PoolCore(Communicator comm_in, PoolOptions options_in, SyncClock clock
 
 PoolCore::~PoolCore() {
   // Normally stop_threads() ran; this only guards against a destructor racing live threads.
-  if (coordinator_.joinable() || local_.joinable()) stop_threads();
+  if (coordinator_.joinable() || !local_.empty()) stop_threads();
 }
 
 void PoolCore::start(const std::shared_ptr<Job>& job) {
@@ -130,7 +132,8 @@ void PoolCore::terminate() {
 
 void PoolCore::start_threads() {
   if (size > 1) coordinator_ = std::thread([this] { coordinate(*this); });
-  if (local_worker) local_ = std::thread([this] { work_locally(*this); });
+  if (local_worker)
+    for (int k = 0; k < workers_per_rank; ++k) local_.emplace_back([this] { work_locally(*this); });
 }
 
 void PoolCore::stop_threads() {
@@ -140,7 +143,8 @@ void PoolCore::stop_threads() {
     local_stop_ = true;
     notify_work_locked();
   }
-  if (local_.joinable()) local_.join();
+  for (auto& t : local_) t.join();
+  local_.clear();
   if (coordinator_.joinable()) coordinator_.join();
   {
     std::lock_guard<std::mutex> lock(mutex);
@@ -153,7 +157,10 @@ void PoolCore::stop_threads() {
 void PoolCore::notify_work_locked() {
   wake = true;
   wake_cv.notify_one();
-  work_cv.notify_one();
+  if (workers_per_rank > 1)
+    work_cv.notify_all();
+  else
+    work_cv.notify_one();
 }
 
 const PoolCore::Cost* PoolCore::cost_locked(TaskKey key) const {
@@ -164,7 +171,9 @@ const PoolCore::Cost* PoolCore::cost_locked(TaskKey key) const {
 bool PoolCore::wants_chunk_locked(int rank) const {
   const Flight& f = flights_[static_cast<std::size_t>(rank)];
   const double busy = std::chrono::duration<double>(std::chrono::steady_clock::now() - f.since).count();
-  return wants_another_chunk(f.chunks, f.seconds - busy, f.unknown, f.long_unsure);
+  // Its workers drain the work it holds side by side.
+  const double left = f.seconds / workers_per_rank - busy;
+  return wants_another_chunk(f.chunks, left, f.unknown, f.long_unsure, static_cast<std::size_t>(workers_per_rank));
 }
 
 bool PoolCore::remote_work_in_flight_locked() const {
@@ -209,7 +218,7 @@ bool PoolCore::cut_from_locked(Job& j, int rank, Cut& cut, std::size_t prefix) {
   const double per_item = cost ? cost->mean : -1.0;
   std::uint64_t n = 0;
   if (j.chunking.is_auto()) {
-    n = auto_chunk_items(static_cast<std::size_t>(ready), executors, per_item);
+    n = auto_chunk_items(static_cast<std::size_t>(ready), slots, per_item);
   } else {
     const std::uint64_t c = j.chunking.fixed();
     if (ready < c && !j.closed) return false;  // wait for a full chunk

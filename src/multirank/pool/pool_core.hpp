@@ -152,6 +152,8 @@ class PoolCore {
   const int size;                        ///< ranks in the pool
   const bool local_worker;               ///< rank 0 executes tasks
   const int executors;                   ///< ranks that execute tasks
+  const int workers_per_rank;            ///< tasks each executing rank runs at once
+  const int slots;                       ///< tasks that can run at once (executors x workers_per_rank)
 
   // ---- shared, under `mutex` ----
   mutable std::mutex mutex;
@@ -244,7 +246,7 @@ class PoolCore {
   std::vector<std::uint64_t> chunks_per_rank_;
   bool local_stop_ = false;
   std::thread coordinator_;
-  std::thread local_;
+  std::vector<std::thread> local_;       ///< rank 0's workers_per_rank worker threads
 
   friend void coordinate(PoolCore& core);
   friend void work_locally(PoolCore& core);
@@ -254,7 +256,8 @@ class PoolCore {
 void coordinate(PoolCore& core);
 /// Rank 0's worker thread's loop (local_worker.cpp).
 void work_locally(PoolCore& core);
-/// The loop of every other rank until the coordinator says stop (remote_worker.cpp).
-void serve(const Communicator& comm, const SyncClock& clock);
+/// The loop of every other rank until the coordinator says stop (remote_worker.cpp); with
+/// `workers` > 1, that many threads run chunks at once.
+void serve(const Communicator& comm, const SyncClock& clock, int workers = 1);
 
 }  // namespace multirank::detail

@@ -16,6 +16,10 @@ struct PoolOptions {
   bool records = true;
   /// Round trips per rank when the pool synchronises its clock.
   int clock_rounds = 8;
+  /// Tasks each executing rank runs at once, on that many worker threads (ProcessPoolExecutor's
+  /// max_workers, per rank): more than 1 for tasks that wait (on a child process, on I/O) or for
+  /// one rank per node with many cores. Rank 0's coordinator thread comes on top.
+  int workers_per_rank = 1;
 };
 
 /// What a pool has done so far.

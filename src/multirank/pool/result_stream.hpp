@@ -29,7 +29,7 @@ struct Indexed {
 struct StreamOptions {
   /// Inputs per chunk: fixed, or auto (adaptive).
   Chunksize chunksize = auto_chunksize;
-  /// Most inputs read but not yet returned to the caller (0: per executing rank, 64 or four
+  /// Most inputs read but not yet returned to the caller (0: per worker, 64 or four
   /// chunks, whichever is more); the input range is read lazily, never further ahead than this.
   std::size_t max_in_flight = 0;
 };
