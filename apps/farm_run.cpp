@@ -22,6 +22,7 @@
 #include "farm.hpp"
 #include "farm_runner.hpp"
 #include "farm_tasks.hpp"
+#include "launcher_env.hpp"
 #include "multirank/collective/broadcast.hpp"
 #include "multirank/core/clock.hpp"
 #include "multirank/core/error.hpp"
@@ -142,8 +143,7 @@ Style resolve_style(const std::string& flag) {
   if (mode == "none") return Style::none;
   // Under a launcher stderr is a pipe even on a terminal, and stdout a pty even into a file:
   // isatty cannot tell, so a launched farm logs unless told otherwise.
-  const bool launched = std::getenv("OMPI_COMM_WORLD_SIZE") || std::getenv("PMI_RANK") || std::getenv("PMIX_RANK") ||
-                        std::getenv("SLURM_JOB_ID");
+  const bool launched = !launcher_job().launcher.empty() || std::getenv("PMIX_RANK") || std::getenv("SLURM_JOB_ID");
   return (!launched && ::isatty(2)) ? Style::terminal : Style::log;
 }
 

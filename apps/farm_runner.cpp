@@ -16,6 +16,7 @@
 #include <stdexcept>
 
 #include "farm_protocol.hpp"
+#include "launcher_env.hpp"
 #include "multirank/core/error.hpp"
 #include "multirank/core/signals.hpp"
 
@@ -26,7 +27,6 @@ namespace {
 
 namespace proto = protocol;
 
-bool starts_with(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
 
 std::string os_error(int err) { return std::strerror(err); }
 
@@ -44,28 +44,6 @@ int spool_file() {
 }
 
 }  // namespace
-
-bool launcher_variable(std::string_view name) {
-  // Found by comparing a rank's environment with mpirun's, for Open MPI 4.1 (mpirun, and a
-  // singleton) and for MPICH 4.0's Hydra (mpiexec.mpich); srun --mpi=pmix sets PMIX_* and the same
-  // OMPI_MCA_orte_precondition_transports. What MPI_Init adds later never gets in: the tasks'
-  // environment starts from the one the process started with (startup_environment).
-  static constexpr std::array<std::string_view, 7> prefixes{
-      "OMPI_COMM_WORLD_", "OMPI_MCA_ess_", "OMPI_MCA_orte_", "PMIX_", "PMI_", "HYDI_", "HYDRA_PMI_"};
-  static constexpr std::array<std::string_view, 19> names{
-      "OMPI_MCA_ess",           "OMPI_MCA_pmix",          "OMPI_MCA_initial_wdir",
-      "OMPI_MCA_mpi_oversubscribe", "OMPI_MCA_shmem_RUNTIME_QUERY_hint", "OMPI_UNIVERSE_SIZE",
-      "OMPI_APP_CTX_NUM_PROCS", "OMPI_NUM_APP_CTX",       "OMPI_FIRST_RANKS",
-      "OMPI_COMMAND",           "OMPI_ARGV",              "OMPI_FILE_LOCATION",
-      "ORTE_SCHIZO_DETECTION",  "HFI_NO_BACKTRACE",       "IPATH_NO_BACKTRACE",
-      "MPI_LOCALNRANKS",        "MPI_LOCALRANKID",        "MPIR_CVAR_CH3_INTERFACE_HOSTNAME",
-      "GFORTRAN_UNBUFFERED_PRECONNECTED"};
-  for (const auto p : prefixes)
-    if (starts_with(name, p)) return true;
-  for (const auto n : names)
-    if (name == n) return true;
-  return false;
-}
 
 namespace {
 /// Copied while static objects are initialised, before main and so before MPI_Init.
@@ -85,7 +63,7 @@ std::vector<std::string> task_environment(const std::vector<std::string>& enviro
   for (const std::string& e : environment) {
     const std::string_view entry(e);
     const std::string_view name = entry.substr(0, entry.find('='));
-    if (launcher_variable(name)) continue;
+    if (is_launcher_variable(name)) continue;
     // A farm run by a farm's task: its own values replace the outer farm's.
     if (name == "MULTIRANK_RANK" || name == "MULTIRANK_SIZE" || name == "MULTIRANK_TASK" || name == "MULTIRANK_SLOT" ||
         name == "MULTIRANK_ATTEMPT")

@@ -11,19 +11,12 @@
 
 namespace multirank::cli::farm {
 
-/// Whether the variable `name` is one the MPI launcher or MPI_Init set for this rank (Open MPI's
-/// OMPI_COMM_WORLD_*, OMPI_MCA_ess*, OMPI_MCA_orte_*, PMIX_*, ...; Hydra's PMI_*, HYDI_*,
-/// MPI_LOCALRANKID, ...): a task that is itself an MPI program, or calls mpirun, fails with them.
-/// The user's own settings (OMPI_ALLOW_RUN_AS_ROOT*, tuning OMPI_MCA_* and MPIR_CVAR_*, HYDRA_*,
-/// SLURM_*) are not.
-bool launcher_variable(std::string_view name);
-
 /// This process's environment as it started, before MPI_Init (which adds variables of its own,
 /// such as OMPI_MCA_ess=pmi, PMIX_MCA_psec or PSM2_DEVICES) and before multirank's own settings.
 const std::vector<std::string>& startup_environment();
 
-/// The tasks' environment: `environment` without the launcher's variables, plus MULTIRANK_RANK
-/// and MULTIRANK_SIZE.
+/// The tasks' environment: `environment` without the launcher's variables (is_launcher_variable,
+/// launcher_env.hpp), plus MULTIRANK_RANK and MULTIRANK_SIZE.
 std::vector<std::string> task_environment(const std::vector<std::string>& environment, int rank, int size);
 
 /// How one attempt of a command ended.

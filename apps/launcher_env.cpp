@@ -18,10 +18,8 @@ constexpr std::string_view kPrefixes[] = {
     "OMPI_COMM_WORLD_",
     "OMPI_MCA_ess_",
     "OMPI_MCA_orte_",
-    "OMPI_MCA_pmix_",
-    // Hydra (MPICH)
+    // Hydra (MPICH): PMI_* and HYDI_*; HYDRA_* are the user's settings of Hydra itself
     "PMI_",
-    "HYDRA_",
     "HYDI_",
     // an srun step
     "SLURM_STEP_",
@@ -48,11 +46,13 @@ constexpr std::string_view kNames[] = {
     "OMPI_ARGV",
     "HFI_NO_BACKTRACE",
     "IPATH_NO_BACKTRACE",
+    "ORTE_SCHIZO_DETECTION",
     "PMIX_MCA_mca_base_component_show_load_errors",
     // Hydra (MPICH)
     "MPI_LOCALNRANKS",
     "MPI_LOCALRANKID",
     "MPIR_CVAR_CH3_INTERFACE_HOSTNAME",
+    "GFORTRAN_UNBUFFERED_PRECONNECTED",
     // an srun step
     "SLURM_STEPID",
     "SLURM_PROCID",

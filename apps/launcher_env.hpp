@@ -17,14 +17,15 @@
 namespace multirank::cli {
 
 /// Whether `name` is a variable that an MPI launcher sets for the processes it starts:
-/// - Open MPI (mpirun/orted): OMPI_COMM_WORLD_*, OMPI_MCA_ess*, OMPI_MCA_orte_*, OMPI_MCA_pmix*,
+/// - Open MPI (mpirun/orted): OMPI_COMM_WORLD_*, OMPI_MCA_ess*, OMPI_MCA_orte_*, OMPI_MCA_pmix,
 ///   OMPI_MCA_initial_wdir, OMPI_MCA_mpi_oversubscribe, OMPI_MCA_shmem_RUNTIME_QUERY_hint,
 ///   OMPI_APP_CTX_NUM_PROCS, OMPI_COMMAND, OMPI_FILE_LOCATION, OMPI_FIRST_RANKS, OMPI_NUM_APP_CTX,
-///   OMPI_UNIVERSE_SIZE, OMPI_ARGV, HFI_NO_BACKTRACE, IPATH_NO_BACKTRACE;
+///   OMPI_UNIVERSE_SIZE, OMPI_ARGV, ORTE_SCHIZO_DETECTION, HFI_NO_BACKTRACE, IPATH_NO_BACKTRACE;
 /// - PMIx (Open MPI's and Slurm's): PMIX_* except the PMIX_MCA_* settings (but mpirun's own
 ///   PMIX_MCA_mca_base_component_show_load_errors);
-/// - Hydra (MPICH): PMI_*, HYDRA_*, HYDI_*, MPI_LOCALNRANKS, MPI_LOCALRANKID,
-///   MPIR_CVAR_CH3_INTERFACE_HOSTNAME;
+/// - Hydra (MPICH): PMI_*, HYDI_*, MPI_LOCALNRANKS, MPI_LOCALRANKID,
+///   MPIR_CVAR_CH3_INTERFACE_HOSTNAME, GFORTRAN_UNBUFFERED_PRECONNECTED (HYDRA_* are the user's
+///   settings of Hydra, which it never sets for a rank);
 /// - an srun step: SLURM_STEP_*, SLURM_STEPID, SLURM_PROCID, SLURM_LOCALID, SLURM_TASK_PID,
 ///   SLURM_GTIDS, SLURM_SRUN_COMM_*, SLURM_LAUNCH_NODE_IPADDR, SLURM_PMIX_*, SLURM_PMIXP_*,
 ///   SLURM_JOB_CPUS_PER_NODE_PACK_GROUP_*, SRUN_DEBUG.

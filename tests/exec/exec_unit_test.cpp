@@ -46,7 +46,9 @@ TEST(LauncherEnvironment, DropsWhatLaunchersSetAndKeepsTheUsersSettings) {
                            "PMI_RANK",
                            "PMI_SIZE",
                            "PMI_FD",
-                           "HYDRA_CONTROL_FD",
+                           "HYDI_CONTROL_FD",
+                           "GFORTRAN_UNBUFFERED_PRECONNECTED",
+                           "ORTE_SCHIZO_DETECTION",
                            "MPI_LOCALNRANKS",
                            "MPI_LOCALRANKID",
                            "MPIR_CVAR_CH3_INTERFACE_HOSTNAME",
@@ -63,7 +65,7 @@ TEST(LauncherEnvironment, DropsWhatLaunchersSetAndKeepsTheUsersSettings) {
   for (const char* name :
        {"OMPI_ALLOW_RUN_AS_ROOT", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "OMPI_MCA_btl", "OMPI_MCA_rmaps_base_oversubscribe",
         "OMPI_MCA_mpi_yield_when_idle", "PMIX_MCA_gds", "MPIR_CVAR_ASYNC_PROGRESS", "SLURM_JOB_ID", "SLURM_NTASKS",
-        "SLURM_JOB_NODELIST", "SLURM_CPUS_ON_NODE", "PATH", "HOME", "OMP_NUM_THREADS", "OMPI", "PMIX"})
+        "SLURM_JOB_NODELIST", "SLURM_CPUS_ON_NODE", "HYDRA_HOST_FILE", "PATH", "HOME", "OMP_NUM_THREADS", "OMPI", "PMIX"})
     EXPECT_FALSE(mc::is_launcher_variable(name)) << name;
   const std::vector<std::string> env{"PATH=/bin",      "OMPI_COMM_WORLD_RANK=0",   "OMPI_MCA_btl=self,vader",
                                      "PMIX_RANK=0",    "OMPI_ALLOW_RUN_AS_ROOT=1", "PMIX_MCA_gds=hash",
