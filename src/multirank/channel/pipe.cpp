@@ -73,7 +73,8 @@ PipeTransport::PipeTransport(PipeTransport&& other) noexcept
       channel_(other.channel_),
       tag_(other.tag_),
       send_buf_(std::move(other.send_buf_)),
-      recv_buf_(std::move(other.recv_buf_)) {
+      recv_buf_(std::move(other.recv_buf_)),
+      pending_(std::move(other.pending_)) {
   other.comm_ = nullptr;
 }
 
@@ -85,6 +86,7 @@ PipeTransport& PipeTransport::operator=(PipeTransport&& other) noexcept {
     tag_ = other.tag_;
     send_buf_ = std::move(other.send_buf_);
     recv_buf_ = std::move(other.recv_buf_);
+    pending_ = std::move(other.pending_);
     other.comm_ = nullptr;
   }
   return *this;
@@ -96,7 +98,23 @@ void PipeTransport::require_valid(const char* operation) const {
 
 bool PipeTransport::small_frame_fits(std::size_t payload) { return payload + 1 < message_chunk_bytes(); }
 
+void PipeTransport::send_copy(const void* data, std::size_t bytes) {
+  const char* from = static_cast<const char*>(data);
+  auto copy = std::make_shared<std::vector<char>>(from, from + bytes);
+  const char* at = copy->data();
+  pending_.push_back(comm_->isend_bytes(peer_, tag_, at, bytes, std::move(copy)));
+  reap_pending();
+}
+
+void PipeTransport::reap_pending() {
+  while (!pending_.empty() && pending_.front().test()) pending_.pop_front();
+}
+
 void PipeTransport::send_frame(const void* frame, std::size_t bytes) {
+  if (to_self()) {
+    send_copy(frame, bytes);
+    return;
+  }
   if (bytes < message_chunk_bytes()) {
     // One piece: post it ourselves, skipping the general path's bookkeeping (latency matters here).
     MPI_Request request = MPI_REQUEST_NULL;
@@ -128,6 +146,10 @@ void PipeTransport::send(const void* data, std::size_t bytes) {
   // Header first, then the payload on the same tag: MPI keeps them in order and the receiver
   // learns the size before it posts the receive, so the payload lands without a copy.
   send_large_header(bytes);
+  if (to_self()) {
+    send_copy(data, bytes);
+    return;
+  }
   Request payload = comm_->isend_bytes(peer_, tag_, data, bytes, nullptr);
   wait_transfer(bytes, [&payload] { return payload.test(); });
 }
@@ -141,7 +163,7 @@ Request PipeTransport::isend(const void* data, std::size_t bytes, std::shared_pt
     const char* frame = framed->data();
     return comm_->isend_bytes(peer_, tag_, frame, bytes + 1, std::move(framed));
   }
-  send_large_header(bytes);  // a few bytes, sent eagerly: returns at once
+  send_large_header(bytes);  // a few bytes, sent eagerly: returns at once (to itself: never waits)
   return comm_->isend_bytes(peer_, tag_, data, bytes, std::move(keep));
 }
 

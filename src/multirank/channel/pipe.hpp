@@ -23,6 +23,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstring>
+#include <deque>
 #include <memory>
 #include <optional>
 #include <span>
@@ -111,6 +112,13 @@ class PipeTransport {
  private:
   void send_frame(const void* frame, std::size_t bytes);
   void send_large_header(std::size_t bytes);
+  /// A pipe to this rank itself: an MPI may complete a send to oneself only once it is received
+  /// (MPICH does, even for a few bytes), so these sends never wait.
+  [[nodiscard]] bool to_self() const noexcept { return peer_ == comm_->rank(); }
+  /// Sends a copy of `bytes` without waiting (to_self): the request joins `pending_`.
+  void send_copy(const void* data, std::size_t bytes);
+  /// Drops the pending sends that completed.
+  void reap_pending();
 
   const Communicator* comm_ = nullptr;
   int peer_ = -1;
@@ -118,6 +126,7 @@ class PipeTransport {
   int tag_ = 0;
   std::vector<char> send_buf_;
   std::vector<char> recv_buf_;
+  std::deque<Request> pending_;  ///< sends to this rank itself not yet received (waited for on destruction)
 };
 
 /// The error for a message that is not what a Pipe<T> of this T would send.
