@@ -4,6 +4,7 @@
 #include <openssl/evp.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -15,10 +16,12 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <memory>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
+#include <vector>
 
 #include "multirank/core/error.hpp"
 
@@ -74,11 +77,49 @@ std::vector<char*> c_strings(const std::vector<std::string>& v) {
   return out;
 }
 
+/// The processes this one adopted (it is a child subreaper) or started, now its children.
+std::vector<pid_t> children() {
+  std::vector<pid_t> out;
+  std::error_code ec;
+  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task", ec)) {
+    std::ifstream in(task.path() / "children");
+    for (long pid = 0; in >> pid;) out.push_back(static_cast<pid_t>(pid));
+  }
+  return out;
+}
+
+/// Ends what a launch left behind. A launcher may start its ranks outside its own process
+/// group (MPICH's Hydra gives its proxy and every rank a session of their own), so a group
+/// signal cannot reach them; as a child subreaper this process adopts them when the launcher
+/// ends. They get SIGTERM, and SIGKILL after `grace`; all are reaped.
+void end_leftovers(std::chrono::milliseconds grace) {
+  std::vector<pid_t> left = children();
+  if (left.empty()) return;
+  for (const pid_t pid : left) ::kill(pid, SIGTERM);
+  const auto deadline = std::chrono::steady_clock::now() + grace;
+  for (;;) {
+    while (::waitpid(-1, nullptr, WNOHANG) > 0) {
+    }
+    left = children();
+    if (left.empty()) return;
+    if (std::chrono::steady_clock::now() >= deadline) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  // A killed proxy's ranks are adopted in turn: kill until none is left (bounded, never a hang).
+  for (int round = 0; round < 200 && !left.empty(); ++round) {
+    for (const pid_t pid : left) ::kill(pid, SIGKILL);
+    for (const pid_t pid : left) ::waitpid(pid, nullptr, 0);
+    left = children();
+  }
+}
+
 }  // namespace
 
 CommandLauncher::CommandLauncher(std::vector<std::string> environment) : environment_(std::move(environment)) {
   out_fd_ = make_output_file();
   err_fd_ = make_output_file();
+  // What a launch leaves running once its launcher ended becomes this process's (end_leftovers).
+  ::prctl(PR_SET_CHILD_SUBREAPER, 1);
 }
 
 CommandLauncher::~CommandLauncher() {
@@ -166,8 +207,10 @@ LaunchResult CommandLauncher::run(const std::vector<std::string>& argv, double t
     result.signal = WTERMSIG(status);
     result.exit_code = 128 + result.signal;
   }
-  // Whatever the launcher left of its group after a timeout goes too, before the next sample.
+  // Whatever the launcher left of its group after a timeout goes too, before the next sample, and
+  // so do the processes it left outside its group (a moment's grace when it ended by itself).
   if (result.timed_out) ::killpg(pid, SIGKILL);
+  end_leftovers(result.timed_out ? std::chrono::milliseconds(0) : std::chrono::milliseconds(2000));
   result.stdout_text = read_all(out_fd_);
   result.stderr_text = read_all(err_fd_);
   return result;
@@ -190,6 +233,7 @@ void CommandLauncher::stop(double grace_seconds) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   ::killpg(pid, SIGKILL);  // the launcher if it is still there, and any rank it left behind
+  end_leftovers(std::chrono::milliseconds(0));
 }
 
 std::string resolve_program(const std::string& name) {

@@ -28,7 +28,7 @@ drive() {
 # the check passes when it raises nothing.
 expect_h5() {
   local what=$1 file=$2 code=$3 result
-  result=$("$PY" -c 'import sys, json, h5py, numpy as np
+  result=$("$PY" -c 'import os, sys, json, h5py, numpy as np
 f = h5py.File(sys.argv[1], "r")
 exec(sys.argv[2])
 print("ok")' "$file" "$code" 2>&1 | tail -n 3)

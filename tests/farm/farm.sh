@@ -162,7 +162,7 @@ generate() {  # writes the rest of the list only once the first task has run
   for _ in $(seq 150); do [ -e "$work/first-ran" ] && break; sleep 0.1; done
   if [ -e "$work/first-ran" ]; then echo "echo streamed"; else echo "echo not-streamed"; fi
 }
-out=$(generate | timeout -k 5 40 "$MPIEXEC" -n 2 --oversubscribe "$M" farm - 2>"$work/stdin.err"); rc=$?
+out=$(generate | timeout -k 5 40 "$MPIEXEC" -n 2 $MPIEXEC_OVERSUBSCRIBE "$M" farm - 2>"$work/stdin.err"); rc=$?
 err=$(cat "$work/stdin.err")
 expect "stdin: the first line ran while the input was still open (the generator waited for it)" \
   bash -c '[ "$1" -eq 0 ] && [ "$2" = streamed ]' _ "$rc" "$out"
@@ -213,7 +213,7 @@ PY
 # What a task starts with, seen from outside while it runs (its shell has exec'd sleep).
 echo 'echo $$ > fdpid.$MULTIRANK_SIZE; exec sleep 3' >fds.txt
 for n in 2 1; do
-  if [ "$n" -eq 2 ]; then "$MPIEXEC" -n 2 --oversubscribe "$M" farm fds.txt >/dev/null 2>&1 & else "$M" farm fds.txt >/dev/null 2>&1 & fi
+  if [ "$n" -eq 2 ]; then "$MPIEXEC" -n 2 $MPIEXEC_OVERSUBSCRIBE "$M" farm fds.txt >/dev/null 2>&1 & else "$M" farm fds.txt >/dev/null 2>&1 & fi
   job=$!
   wait_for 20 test -s "fdpid.$n"
   pid=$(cat "fdpid.$n")
@@ -277,7 +277,7 @@ expect "a torn last line is tolerated: exit 0, only its task runs again, the fil
   bash -c '[ "$1" -eq 0 ] && grep -q "10 tasks: 10 succeeded, 0 failed, 9 skipped" <<<"$2" && [ "$(wc -l <integrity.out)" -eq 1 ]' _ "$rc" "$err"
 expect "the repaired status file verifies, 10 records" py "len(s['records'])==10"
 for i in $(seq 30); do echo "sleep 0.20$$ # $tag-lock"; done >slow.txt
-"$MPIEXEC" -n 2 --oversubscribe "$M" farm slow.txt --status busy.jsonl >/dev/null 2>&1 &
+"$MPIEXEC" -n 2 $MPIEXEC_OVERSUBSCRIBE "$M" farm slow.txt --status busy.jsonl >/dev/null 2>&1 &
 first=$!
 wait_for 20 bash -c '[ "$(cat busy.jsonl 2>/dev/null | wc -l)" -ge 2 ]'
 run_np 2 farm slow.txt --status busy.jsonl --resume

@@ -6,6 +6,9 @@
 # sbatch --input) runs every line once under srun. Exit 77 (skipped) when not root or when Slurm
 # or munge is not installed.
 set -u
+if [ "${MULTIRANK_MPI_VENDOR:-openmpi}" != openmpi ]; then
+  echo "SKIP: the Slurm tests run on the Open MPI build: jobs/ start ranks with srun --mpi=pmix or Open MPI's mpirun, and MPICH under Slurm is not wired up here"; exit 77
+fi
 source "$MULTIRANK_SOURCE_DIR/tests/e2e/lib.sh"
 here=$(cd "$(dirname "$0")" && pwd)
 jobs="$MULTIRANK_SOURCE_DIR/jobs"

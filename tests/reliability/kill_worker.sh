@@ -7,7 +7,6 @@ here=$(dirname "$0")
 source "$MULTIRANK_SOURCE_DIR/tests/e2e/lib.sh"
 source "$here/lib.sh"
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
-host=$(host_pattern)
 list=$(factorial_list 400 100000)
 
 for n in 2 3 4; do
@@ -25,8 +24,8 @@ for n in 2 3 4; do
   expect "$n ranks: the job ends (no hang)" [ "$rc" -ne 124 ]
   expect "$n ranks: non-zero exit" [ "$rc" -ne 0 ]
   expect "$n ranks: ends within 10 s of the kill" [ "$took_ms" -lt 10000 ]
-  expect "$n ranks: the message names rank $victim and the host" \
-    grep -Eq "process rank $victim with PID [0-9]+ on node $host exited on signal 9" <<<"$err"
+  expect "$n ranks: the launcher reports the killed rank and the host" \
+    launcher_names_death "$victim" 9 "$out$err"
   expect "$n ranks: the list did not complete" [ "$(journal_tasks "$journal")" -lt 400 ]
 done
 finish

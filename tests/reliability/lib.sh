@@ -47,6 +47,19 @@ wait_job() {
   took_ms=$(( $(now_ms) - start ))
 }
 
+# launcher_names_death RANK SIGNAL TEXT : whether TEXT (the launcher's stdout and stderr) has the
+# launcher's own report of a rank that a signal ended, naming the host. Open MPI's mpirun names
+# the rank; MPICH's Hydra names only a pid and the host, and which of the processes it killed
+# it reports first varies, so the signal and the host are what it can be held to.
+launcher_names_death() {
+  local rank=$1 signal=$2 text=$3 host; host=$(host_pattern)
+  if [ "$MULTIRANK_MPI_VENDOR" = openmpi ]; then
+    grep -Eq "process rank $rank with PID [0-9]+ on node $host exited on signal $signal" <<<"$text"
+  else
+    grep -Eq "PID [0-9]+ RUNNING AT $host" <<<"$text" && grep -q "(signal $signal)" <<<"$text"
+  fi
+}
+
 # The host name as the launcher and multirank print it.
 host_pattern() { echo "($(hostname)|$(hostname -s))"; }
 

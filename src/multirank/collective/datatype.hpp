@@ -9,6 +9,7 @@
 #include <type_traits>
 
 #include "multirank/core/error.hpp"
+#include "multirank/core/finalize.hpp"
 
 namespace multirank {
 
@@ -50,8 +51,9 @@ inline constexpr bool has_builtin_datatype_v =
     std::is_arithmetic_v<std::remove_cv_t<T>> && !std::is_same_v<std::remove_cv_t<T>, bool> &&
     (!std::is_integral_v<std::remove_cv_t<T>> || sizeof(T) <= 8);
 
-/// A committed MPI datatype of sizeof(T) contiguous bytes, created once per T and kept until
+/// A committed MPI datatype of sizeof(T) contiguous bytes, created once per T and freed at
 /// MPI_Finalize. Lets counts in collectives be element counts instead of byte counts.
+/// \note Created once per process: MPI cannot be initialised twice, so the handle stays valid.
 template <class T>
 MPI_Datatype bytes_datatype() {
   static_assert(std::is_trivially_copyable_v<T>, "bytes_datatype needs a trivially copyable type");
@@ -62,6 +64,7 @@ MPI_Datatype bytes_datatype() {
       MPI_Datatype t = MPI_DATATYPE_NULL;
       check_mpi(MPI_Type_contiguous(static_cast<int>(sizeof(T)), MPI_BYTE, &t), "MPI_Type_contiguous");
       check_mpi(MPI_Type_commit(&t), "MPI_Type_commit");
+      detail::at_mpi_finalize([t]() mutable { MPI_Type_free(&t); });
       return t;
     }();
     return type;

@@ -14,6 +14,7 @@
 
 #include "multirank/collective/datatype.hpp"
 #include "multirank/core/error.hpp"
+#include "multirank/core/finalize.hpp"
 
 namespace multirank {
 
@@ -95,7 +96,7 @@ void apply_user_op(void* in, void* inout, int* len, MPI_Datatype* /*type*/) {
 }
 }  // namespace detail
 
-/// An MPI user op applying `Op` to T (element-wise), created once per (Op, T) and kept until
+/// An MPI user op applying `Op` to T (element-wise), created once per (Op, T) and freed at
 /// MPI_Finalize. Declared non-commutative: MPI then combines in rank order, so any associative
 /// operation gives the sequential result.
 template <class Op, class T>
@@ -104,6 +105,7 @@ MPI_Op user_op() {
   static const MPI_Op op = [] {
     MPI_Op o = MPI_OP_NULL;
     check_mpi(MPI_Op_create(&detail::apply_user_op<Op, T>, /*commute=*/0, &o), "MPI_Op_create");
+    detail::at_mpi_finalize([o]() mutable { MPI_Op_free(&o); });
     return o;
   }();
   return op;

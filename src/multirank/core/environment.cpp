@@ -4,6 +4,7 @@
 #include <mpi.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -11,6 +12,7 @@
 #include <exception>
 #include <stdexcept>
 #include <string>
+#include <thread>
 
 #include "multirank/core/error.hpp"
 #include "multirank/core/process_info.hpp"
@@ -207,6 +209,11 @@ void Environment::abort(int code, std::string_view message) {
   std::fflush(stdout);
   std::fputs(line.c_str(), stderr);
   std::fflush(stderr);
+#ifdef MPICH
+  // Hydra tears the job down as soon as MPI_Abort reaches it, and may drop what the aborting
+  // rank's proxy had not yet forwarded: give it the message first.
+  if (active()) std::this_thread::sleep_for(std::chrono::milliseconds(250));
+#endif
   if (active()) MPI_Abort(MPI_COMM_WORLD, code);
   std::_Exit(code);
 }

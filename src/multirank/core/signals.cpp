@@ -1,5 +1,6 @@
 #include "multirank/core/signals.hpp"
 
+#include <mpi.h>
 #include <semaphore.h>
 #include <time.h>
 #include <unistd.h>
@@ -9,6 +10,7 @@
 #include <cstdint>
 
 #include <atomic>
+#include <chrono>
 #include <map>
 #include <mutex>
 #include <string>
@@ -30,6 +32,12 @@ std::atomic<bool> g_work_done{false};               // see note_work_done
 
 /// A flush stuck this long gives way to a second signal.
 constexpr std::int64_t kStuckFlushNs = 3'000'000'000;
+#ifdef MPICH
+/// MPICH's Hydra ends every other rank with SIGKILL, and no SIGTERM first, as soon as one rank
+/// aborts. A rank with nothing to flush waits this long before it aborts, so that a rank with a
+/// flush (rank 0's journal) finishes it and ends the job itself.
+constexpr auto kHydraFlushGrace = std::chrono::milliseconds(1500);
+#endif
 
 std::int64_t monotonic_ns() noexcept {  // clock_gettime is async-signal-safe
   timespec ts{};
@@ -55,6 +63,9 @@ extern "C" void on_stop_signal(int sig) {
   g_flush_started_ns.store(monotonic_ns());
   {
     std::lock_guard<std::mutex> lock(g_mutex);
+#ifdef MPICH
+    if (g_flushers.empty()) std::this_thread::sleep_for(kHydraFlushGrace);
+#endif
     for (auto& [id, flush] : g_flushers) {
       try {
         flush();
