@@ -27,5 +27,6 @@ for n in 2 3 4; do
   expect "$n ranks: the launcher reports the killed rank and the host" \
     launcher_names_death "$victim" 9 "$out$err"
   expect "$n ranks: the list did not complete" [ "$(journal_tasks "$journal")" -lt 400 ]
+  expect "$n ranks: no rank outlives the job (1 s after)" wait_for 1 bash -c "! pgrep -f -- '--journa[l] $journal' >/dev/null"
 done
 finish
