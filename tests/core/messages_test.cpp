@@ -4,11 +4,15 @@
 #include <map>
 #include <numeric>
 #include <string>
+#include <stdexcept>
 #include <tuple>
+#include <type_traits>
 #include <vector>
 
 #include "multirank/core/communicator.hpp"
 #include "multirank/core/int128.hpp"
+#include "multirank/pipeline/pipeline.hpp"
+#include "multirank/pool/task_error.hpp"
 
 using multirank::Communicator;
 using multirank::WireKind;
@@ -191,6 +195,42 @@ TEST(Messages, InvalidRanksTagsAndSizesThrowUsageErrors) {
   }
   req.wait();
   comm.barrier();
+}
+
+TEST(Messages, DataThatIsNotWhatTheReceiverExpectsThrowsProtocolError) {
+  const auto comm = Communicator::world();
+  const int next = (comm.rank() + 1) % comm.size();
+  const int prev = (comm.rank() + comm.size() - 1) % comm.size();
+  // Fewer bytes than a raw T.
+  auto small = comm.isend(next, 14, std::int32_t{7});
+  EXPECT_THROW((void)comm.recv<std::int64_t>(prev, 14), multirank::ProtocolError);
+  small.wait();
+  // Bytes that are not a whole number of elements.
+  auto odd = comm.isend(next, 15, std::string("abcde"));
+  EXPECT_THROW((void)comm.recv<std::vector<std::int32_t>>(prev, 15), multirank::ProtocolError);
+  odd.wait();
+  // Bytes that are not an archive of the type received.
+  auto junk = comm.isend(next, 16, std::string("\x7f\x7f\x7f\x7f\x7f\x7f\x7f\x7f no archive"));
+  using Nested = std::map<std::string, std::vector<std::string>>;
+  EXPECT_THROW((void)comm.recv<Nested>(prev, 16), multirank::ProtocolError);
+  junk.wait();
+  comm.barrier();
+}
+
+TEST(Messages, EveryLibraryErrorHasOneRoot) {
+  static_assert(std::is_base_of_v<multirank::Error, multirank::UsageError>);
+  static_assert(std::is_base_of_v<multirank::Error, multirank::MpiError>);
+  static_assert(std::is_base_of_v<multirank::Error, multirank::ProtocolError>);
+  static_assert(std::is_base_of_v<std::runtime_error, multirank::Error>);
+  static_assert(std::is_base_of_v<multirank::Error, multirank::TaskError>);
+  static_assert(std::is_base_of_v<multirank::Error, multirank::CancelledError>);
+  static_assert(std::is_base_of_v<multirank::Error, multirank::PipelineError>);
+  static_assert(!std::is_base_of_v<multirank::UsageError, multirank::ProtocolError>);
+  try {
+    throw multirank::ProtocolError("x");
+  } catch (const multirank::Error& e) {
+    EXPECT_STREQ(e.what(), "x");
+  }
 }
 
 TEST(Messages, SplitCommunicatorsAreIndependent) {

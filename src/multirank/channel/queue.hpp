@@ -140,7 +140,7 @@ class QueueItems final : public QueueStore {
   }
 
   [[noreturn]] static void malformed(std::size_t bytes, std::size_t count) {
-    throw UsageError("Queue: a malformed batch (" + std::to_string(count) + " items in " + std::to_string(bytes) +
+    throw ProtocolError("Queue: a malformed batch (" + std::to_string(count) + " items in " + std::to_string(bytes) +
                      " bytes); do all ranks build Queue<T> with the same T?");
   }
 };

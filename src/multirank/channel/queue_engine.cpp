@@ -414,7 +414,7 @@ bool QueueEngine::poll_control_locked() {
 
 void QueueEngine::handle_control_locked(int source, std::int32_t kind, std::int32_t count) {
   const int j = consumer_index_[static_cast<std::size_t>(source)];
-  if (j < 0) throw UsageError("Queue: a protocol message from rank " + std::to_string(source) + ", not a consumer");
+  if (j < 0) throw ProtocolError("Queue: a protocol message from rank " + std::to_string(source) + ", not a consumer");
   const auto ju = static_cast<std::size_t>(j);
   if (kind == kRequest || kind == kRequestUrgent) {
     if (ended_to_[ju]) return;
@@ -526,14 +526,14 @@ bool QueueEngine::poll_batches_locked() {
 void QueueEngine::handle_batch_locked(int source, std::span<const char> bytes) {
   const int i = producer_index_[static_cast<std::size_t>(source)];
   if (i < 0 || bytes.size() < sizeof(BatchHeader))
-    throw UsageError("Queue: a malformed batch from rank " + std::to_string(source));
+    throw ProtocolError("Queue: a malformed batch from rank " + std::to_string(source));
   const auto iu = static_cast<std::size_t>(i);
   BatchHeader header{};
   std::memcpy(&header, bytes.data(), sizeof header);
   nudged_[iu] = false;
   if (header.kind == kItems) {
     if (header.count > granted_[iu])
-      throw UsageError("Queue: rank " + std::to_string(source) + " sent more items than it was granted");
+      throw ProtocolError("Queue: rank " + std::to_string(source) + " sent more items than it was granted");
     granted_[iu] -= header.count;
     reserved_ -= header.count;
     store_->unpack(bytes.subspan(sizeof header), header.count);

@@ -9,6 +9,7 @@
 /// \note Serialized messages cost an encode and a decode; prefer trivially copyable items on hot paths.
 
 #include <boost/archive/binary_iarchive.hpp>
+#include <boost/archive/archive_exception.hpp>
 #include <boost/archive/binary_oarchive.hpp>
 #include <boost/serialization/map.hpp>
 #include <boost/serialization/string.hpp>
@@ -24,6 +25,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "multirank/core/error.hpp"
 #include "multirank/core/serialize_std.hpp"
 
 namespace multirank {
@@ -73,13 +75,19 @@ class SpanBuf : public std::streambuf {
 };
 }  // namespace detail
 
-/// Decodes a serialized-kind value from bytes.
+/// Decodes a serialized-kind value from bytes; throws ProtocolError when they are not an
+/// archive of a T (truncated, corrupt, or written for another type).
 template <class T>
 void deserialize_from_bytes(std::span<const char> bytes, T& value) {
   detail::SpanBuf buf(bytes.data(), bytes.size());
   std::istream in(&buf);
-  boost::archive::binary_iarchive archive(in, boost::archive::no_header);
-  archive >> value;
+  try {
+    boost::archive::binary_iarchive archive(in, boost::archive::no_header);
+    archive >> value;
+  } catch (const boost::archive::archive_exception& e) {
+    throw ProtocolError(std::string("a message could not be decoded (") + e.what() + "; " + std::to_string(bytes.size()) +
+                        " bytes): do both ends use the same type?");
+  }
 }
 
 }  // namespace multirank

@@ -179,7 +179,7 @@ Status Communicator::recv_bytes_known(int source, int tag, void* data, std::size
     if (got != len) break;
   }
   if (received != bytes)
-    throw UsageError("expected a " + std::to_string(bytes) + "-byte message from rank " +
+    throw ProtocolError("expected a " + std::to_string(bytes) + "-byte message from rank " +
                      std::to_string(result.source) + ", got " + std::to_string(received) + " bytes");
   return result;
 }

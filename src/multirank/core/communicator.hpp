@@ -167,7 +167,7 @@ Status Communicator::recv_into(int source, int tag, T& out) const {
       return reinterpret_cast<char*>(out.data()) + offset;
     });
     if (total % sizeof(E) != 0)
-      throw UsageError("received " + std::to_string(total) + " bytes, not a whole number of " +
+      throw ProtocolError("received " + std::to_string(total) + " bytes, not a whole number of " +
                        std::to_string(sizeof(E)) + "-byte elements");
     out.resize(total / sizeof(E));
     return st;

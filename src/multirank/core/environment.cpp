@@ -12,6 +12,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "multirank/core/error.hpp"
 #include "multirank/core/process_info.hpp"
 #include "multirank/core/signals.hpp"
 #include "multirank/core/wait.hpp"
@@ -99,11 +100,10 @@ void turn_off_mpi_yield() {
 Environment::Environment(int& argc, char**& argv, ThreadLevel required) {
   int initialized = 0;
   MPI_Initialized(&initialized);
-  if (initialized) throw std::logic_error("multirank::Environment: MPI is already initialised");
+  if (initialized) throw UsageError("multirank::Environment: MPI is already initialised");
   turn_off_mpi_yield();
   int provided = MPI_THREAD_SINGLE;
-  if (MPI_Init_thread(&argc, &argv, to_mpi(required), &provided) != MPI_SUCCESS)
-    throw std::runtime_error("MPI_Init_thread failed");
+  check_mpi(MPI_Init_thread(&argc, &argv, to_mpi(required), &provided), "MPI_Init_thread");
   owns_ = true;
   provided_ = from_mpi(provided);
   previous_terminate = std::set_terminate(terminate_handler);

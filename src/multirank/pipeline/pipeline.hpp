@@ -71,11 +71,11 @@ struct StageContext {
 };
 
 /// A stage failed: its message, on every rank, once the pipeline has ended.
-class PipelineError : public std::runtime_error {
+class PipelineError : public Error {
  public:
   /// `message` is what the stage threw; `stage` its name; `rank` where it ran.
   PipelineError(const std::string& message, std::string stage, int rank)
-      : std::runtime_error(message), stage_(std::move(stage)), rank_(rank) {}
+      : Error(message), stage_(std::move(stage)), rank_(rank) {}
   /// Name of the stage that failed (the first in chain order when several did).
   [[nodiscard]] const std::string& stage() const noexcept { return stage_; }
   /// Rank it ran on.

@@ -44,10 +44,10 @@ std::size_t append_item(std::string& out, const T& value) {
 /// Reads the byte count that prefixes a variable-size item.
 inline std::uint64_t read_item_length(const char*& p, const char* end) {
   std::uint64_t n = 0;
-  if (end - p < static_cast<std::ptrdiff_t>(sizeof n)) throw UsageError("truncated task item (length)");
+  if (end - p < static_cast<std::ptrdiff_t>(sizeof n)) throw ProtocolError("truncated task item (length)");
   std::memcpy(&n, p, sizeof n);
   p += sizeof n;
-  if (static_cast<std::uint64_t>(end - p) < n) throw UsageError("truncated task item (body)");
+  if (static_cast<std::uint64_t>(end - p) < n) throw ProtocolError("truncated task item (body)");
   return n;
 }
 
@@ -55,13 +55,13 @@ inline std::uint64_t read_item_length(const char*& p, const char* end) {
 template <class T>
 void read_item(const char*& p, const char* end, T& value) {
   if constexpr (wire_kind_v<T> == WireKind::raw) {
-    if (end - p < static_cast<std::ptrdiff_t>(sizeof(T))) throw UsageError("truncated task item");
+    if (end - p < static_cast<std::ptrdiff_t>(sizeof(T))) throw ProtocolError("truncated task item");
     std::memcpy(static_cast<void*>(&value), p, sizeof(T));
     p += sizeof(T);
   } else if constexpr (wire_kind_v<T> == WireKind::contiguous) {
     using E = typename T::value_type;
     const std::uint64_t n = read_item_length(p, end);
-    if (n % sizeof(E) != 0) throw UsageError("task item is not a whole number of elements");
+    if (n % sizeof(E) != 0) throw ProtocolError("task item is not a whole number of elements");
     value.resize(n / sizeof(E));
     if (n != 0) std::memcpy(static_cast<void*>(value.data()), p, n);
     p += n;

@@ -332,7 +332,7 @@ TaskError PoolCore::task_error(Job& job, std::uint64_t index) const {
   // Chunks cover consecutive inputs in sequence order: find the one holding `index`.
   auto it = std::upper_bound(job.chunks.begin(), job.chunks.end(), index,
                              [](std::uint64_t i, const ChunkSlot& c) { return i < c.first; });
-  if (it == job.chunks.begin()) throw std::logic_error("pool: no chunk holds the failed input");
+  if (it == job.chunks.begin()) throw Error("pool: no chunk holds the failed input (an internal error)");
   const ChunkSlot& s = *std::prev(it);
   const auto pos = static_cast<std::uint32_t>(index - s.first);
   std::string message = "unknown failure";

@@ -13,7 +13,7 @@ namespace {
 template <class H>
 H read_header(std::string_view message) {
   H header;
-  if (message.size() < sizeof header) throw UsageError("pool message too short for its header");
+  if (message.size() < sizeof header) throw ProtocolError("pool message too short for its header");
   std::memcpy(&header, message.data(), sizeof header);
   return header;
 }
@@ -60,7 +60,7 @@ ResultHeader decode_result(std::string_view message, ChunkOutput& out) {
   const auto h = read_header<ResultHeader>(message);
   std::size_t at = sizeof h;
   const std::size_t times_bytes = std::size_t{h.times} * sizeof(double);
-  if (message.size() < at + times_bytes + h.error_bytes) throw UsageError("pool result message is truncated");
+  if (message.size() < at + times_bytes + h.error_bytes) throw ProtocolError("pool result message is truncated");
   out.times.resize(h.times);
   if (times_bytes) std::memcpy(out.times.data(), message.data() + at, times_bytes);
   at += times_bytes;

@@ -74,7 +74,7 @@ ManagerReply ManagerStore::apply(const ManagerRequest& request) {
       reply.ok = true;
       break;
     default:
-      throw UsageError("Manager: unknown request " + std::to_string(request.op));
+      throw ProtocolError("Manager: unknown request " + std::to_string(request.op));
   }
   return reply;
 }
