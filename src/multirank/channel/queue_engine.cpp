@@ -122,11 +122,7 @@ QueueEngine::QueueEngine(const Communicator& comm, std::vector<int> producers, s
   std::uint64_t most[2] = {0, 0};
   MPI_Request check = MPI_REQUEST_NULL;
   check_mpi(MPI_Iallreduce(mine, most, 2, MPI_UINT64_T, MPI_MAX, comm_.native(), &check), "MPI_Iallreduce");
-  wait_until([&check] {
-    int flag = 0;
-    check_mpi(MPI_Test(&check, &flag, MPI_STATUS_IGNORE), "MPI_Test");
-    return flag != 0;
-  });
+  wait_request(check);
   if (most[0] != mine[0] || most[1] != mine[1])
     throw UsageError("Queue: the ranks were given different producers, consumers or options");
 
@@ -210,11 +206,7 @@ void QueueEngine::abandon() noexcept {
     std::lock_guard<std::mutex> lock(mu_);
     if (control_posted_) {
       MPI_Cancel(&control_request_);
-      wait_until([this] {
-        int flag = 0;
-        MPI_Test(&control_request_, &flag, MPI_STATUS_IGNORE);
-        return flag != 0;
-      });
+      wait_request(control_request_);
       control_posted_ = false;
     }
     // Sends may wait for peers that will never receive them now: let them go unwaited.
@@ -227,7 +219,11 @@ void QueueEngine::abandon() noexcept {
 void QueueEngine::run_progress() {
   using std::chrono::microseconds;
   std::unique_lock<std::mutex> lock(mu_);
-  microseconds sleep{20};
+  // It only sleeps between looks (from 20 µs doubling to 1 ms), on a condition variable that
+  // the destructor signals: it never spins or yields beside the user's thread.
+  Backoff backoff(BackoffPolicy{.spin = microseconds(0), .yield = microseconds(0), .first_sleep = microseconds(20)});
+  const auto sleep = [&](microseconds d) { wake_.wait_for(lock, d); };
+  const auto no_cap = [] { return microseconds::max(); };
   std::uint64_t seen = user_calls_;
   while (!stop_) {
     // While the user's thread keeps calling put/get it drives the protocol itself; stepping in
@@ -235,9 +231,8 @@ void QueueEngine::run_progress() {
     // send partial batches too: no more items are coming soon.
     const bool user_away = users_inside_ == 0 && user_calls_ == seen;
     seen = user_calls_;
-    const bool progressed = user_away && progress_locked(true);
-    sleep = progressed ? microseconds(20) : std::min(sleep * 2, microseconds(1000));
-    wake_.wait_for(lock, sleep);
+    if (user_away && progress_locked(true)) backoff.reset();
+    backoff.pause_with(sleep, no_cap);
   }
 }
 

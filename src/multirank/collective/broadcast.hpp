@@ -10,7 +10,7 @@
 #include <string>
 
 #include "multirank/collective/datatype.hpp"
-#include "multirank/collective/nonblocking.hpp"
+#include "multirank/core/wait.hpp"
 #include "multirank/core/codec.hpp"
 #include "multirank/core/communicator.hpp"
 

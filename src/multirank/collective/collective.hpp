@@ -4,7 +4,6 @@
 #include "multirank/collective/broadcast.hpp"
 #include "multirank/collective/datatype.hpp"
 #include "multirank/collective/gather.hpp"
-#include "multirank/collective/nonblocking.hpp"
 #include "multirank/collective/ops.hpp"
 #include "multirank/collective/partition.hpp"
 #include "multirank/collective/reduce.hpp"

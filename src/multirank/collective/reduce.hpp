@@ -24,7 +24,7 @@
 
 #include "multirank/collective/broadcast.hpp"
 #include "multirank/collective/datatype.hpp"
-#include "multirank/collective/nonblocking.hpp"
+#include "multirank/core/wait.hpp"
 #include "multirank/collective/ops.hpp"
 #include "multirank/collective/tags.hpp"
 #include "multirank/core/communicator.hpp"

@@ -31,14 +31,6 @@ std::atomic<std::size_t>& chunk_setting() {
 /// (possibly empty), so a receiver knows the message ended when a piece is short.
 std::size_t piece_count(std::size_t bytes, std::size_t chunk) { return bytes / chunk + 1; }
 
-void wait_request(MPI_Request& req, MPI_Status* status) {
-  wait_until([&] {
-    int flag = 0;
-    check_mpi(MPI_Test(&req, &flag, status), "MPI_Test");
-    return flag != 0;
-  });
-}
-
 std::size_t byte_count(const MPI_Status& st) {
   int count = 0;
   check_mpi(MPI_Get_count(&st, MPI_BYTE, &count), "MPI_Get_count");

@@ -73,11 +73,11 @@ std::terminate_handler previous_terminate = nullptr;
 void wait_for_every_rank() {
   MPI_Request request = MPI_REQUEST_NULL;
   if (MPI_Ibarrier(MPI_COMM_WORLD, &request) != MPI_SUCCESS) return;
-  int done = 0;
-  wait_until([&] {
-    MPI_Test(&request, &done, MPI_STATUS_IGNORE);
-    return done != 0;
-  });
+  try {
+    wait_request(request);
+  } catch (const MpiError&) {
+    // MPI is failing on the way out: finalizing is all that is left to do.
+  }
 }
 
 bool yield_turned_off = false;

@@ -15,10 +15,9 @@ void serve(const Communicator& comm, const SyncClock& clock) {
   std::deque<std::string> queue;  // chunks received ahead of time (the coordinator prefetches)
   std::deque<Request> sends;
   bool stop = false;
-  Backoff backoff;
-  // After a result the coordinator answers within a few hundred microseconds: look often for a
-  // while, so the next chunk does not wait for a millisecond's sleep to end.
-  backoff.cap_early_sleeps(std::chrono::microseconds(100), std::chrono::milliseconds(5));
+  // After a result the coordinator answers within a few hundred microseconds: for 5 ms, no sleep
+  // lasts more than 100 µs, so the next chunk does not wait for a millisecond's sleep to end.
+  Backoff backoff(BackoffPolicy{.early_cap = std::chrono::microseconds(100), .early_window = std::chrono::milliseconds(5)});
   for (;;) {
     while (const auto st = comm.iprobe(0, MPI_ANY_TAG)) {
       std::string message;
