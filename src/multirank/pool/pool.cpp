@@ -3,6 +3,7 @@
 #include <exception>
 #include <tuple>
 
+#include "multirank/collective/gather.hpp"
 #include "multirank/core/process_info.hpp"
 #include "multirank/pool/protocol.hpp"
 
@@ -12,16 +13,8 @@ namespace {
 /// Every rank's host and pid, on rank 0 (empty elsewhere).
 std::vector<detail::RankInfo> gather_ranks(const Communicator& comm) {
   using Hello = std::tuple<std::string, long>;
-  if (comm.rank() != 0) {
-    comm.send(0, detail::kHelloTag, Hello{host_name(), process_id()});
-    return {};
-  }
-  std::vector<detail::RankInfo> ranks(static_cast<std::size_t>(comm.size()));
-  ranks[0] = {host_name(), process_id()};
-  for (int r = 1; r < comm.size(); ++r) {
-    auto [host, pid] = comm.recv<Hello>(r, detail::kHelloTag);
-    ranks[static_cast<std::size_t>(r)] = {std::move(host), pid};
-  }
+  std::vector<detail::RankInfo> ranks;
+  for (auto& [host, pid] : gather(comm, Hello{host_name(), process_id()}, 0)) ranks.push_back({std::move(host), pid});
   return ranks;
 }
 

@@ -14,9 +14,11 @@
 #include <map>
 #include <sstream>
 
+#include "multirank/collective/gather.hpp"
+#include "multirank/collective/ops.hpp"
+#include "multirank/collective/reduce.hpp"
 #include "multirank/core/error.hpp"
 #include "multirank/core/process_info.hpp"
-#include "multirank/study/mpi_helpers.ipp"
 #include "multirank/study/statistics.hpp"
 
 extern char** environ;  // POSIX: the process environment, for the SLURM_*, OMPI_MCA_*, OMP_* scan
@@ -107,8 +109,8 @@ RunRecord begin_run(const Communicator& world, std::string app, std::string opti
   r.command_line = process_command_line();
   r.world_size = world.size();
 
-  const auto hosts = detail::allgather_strings(world, host_name());
-  const auto affinities = detail::allgather_strings(world, cpu_affinity());
+  const auto hosts = allgather(world, host_name());
+  const auto affinities = allgather(world, cpu_affinity());
   std::map<std::string, std::int32_t> index;
   for (const auto& h : hosts) {
     auto [it, added] = index.try_emplace(h, static_cast<std::int32_t>(r.hosts.size()));
@@ -148,8 +150,8 @@ Sample make_sample(const Communicator& comm, int rep, double local_seconds, doub
   Sample s;
   s.p = comm.size();
   s.rep = rep;
-  s.rank_min_seconds = detail::allreduce_one(comm, local_seconds, MPI_DOUBLE, MPI_MIN);
-  s.rank_max_seconds = detail::allreduce_one(comm, local_seconds, MPI_DOUBLE, MPI_MAX);
+  s.rank_min_seconds = allreduce(comm, local_seconds, minimum<>{});
+  s.rank_max_seconds = allreduce(comm, local_seconds, maximum<>{});
   s.wall_seconds = wall_seconds >= 0.0 ? wall_seconds : s.rank_max_seconds;
   return s;
 }

@@ -10,10 +10,14 @@
 #include <map>
 #include <set>
 
+#include "multirank/collective/broadcast.hpp"
+#include "multirank/collective/gather.hpp"
+#include "multirank/collective/ops.hpp"
+#include "multirank/collective/reduce.hpp"
+#include "multirank/collective/scan.hpp"
 #include "multirank/core/environment.hpp"
 #include "multirank/core/error.hpp"
 #include "multirank/study/hdf5_io.ipp"
-#include "multirank/study/mpi_helpers.ipp"
 #include "multirank/study/study_file.hpp"
 
 namespace multirank::study {
@@ -22,6 +26,16 @@ namespace fs = std::filesystem;
 using detail::Hid;
 
 namespace {
+
+/// The first non-empty message among the ranks' (lowest rank wins), on every rank; empty when
+/// every rank succeeded. Lets a failure seen on some ranks become the same exception everywhere.
+std::string agree_on_error(const Communicator& comm, const std::string& mine) {
+  const int first = allreduce(comm, mine.empty() ? comm.size() : comm.rank(), minimum<>{});
+  if (first == comm.size()) return {};
+  std::string message = mine;
+  broadcast(comm, message, first);
+  return message;
+}
 
 /// What rank 0 decided before anyone writes.
 struct Plan {
@@ -209,7 +223,7 @@ std::string write_run(const Communicator& comm, const std::string& path, const R
   const bool root = comm.rank() == 0;
   Plan plan;
   if (root) plan = make_plan(path, mode);
-  detail::bcast_value(comm, plan, 0);
+  broadcast(comm, plan, 0);
   if (!plan.error.empty()) {
     if (plan.usage_error) throw UsageError(plan.error);
     throw Hdf5Error(path + ": " + plan.error);
@@ -257,7 +271,7 @@ std::string write_run(const Communicator& comm, const std::string& path, const R
     }
     meta.name = problem.empty() ? plan.group : "\n" + problem;  // a leading newline marks a refusal
   }
-  detail::bcast_value(comm, meta, 0);
+  broadcast(comm, meta, 0);
   if (!meta.name.empty() && meta.name.front() == '\n') {
     if (root) fs::remove(plan.temp);
     throw UsageError(meta.name.substr(1));
@@ -268,7 +282,7 @@ std::string write_run(const Communicator& comm, const std::string& path, const R
   std::string mine;
   for (const auto& t : record.tasks)
     if (!known.count(t.host) && mine.find("\n" + t.host + "\n") == std::string::npos) mine += "\n" + t.host + "\n";
-  for (const auto& text : detail::allgather_strings(comm, mine)) {
+  for (const auto& text : allgather(comm, mine)) {
     std::size_t pos = 0;
     while ((pos = text.find('\n', pos)) != std::string::npos) {
       const std::size_t end = text.find('\n', pos + 1);
@@ -284,8 +298,8 @@ std::string write_run(const Communicator& comm, const std::string& path, const R
   rows.reserve(record.tasks.size());
   for (const auto& t : record.tasks)
     rows.push_back({t.task_id, t.rank, host_index.at(t.host), t.pid, t.queued, t.start, t.end, t.bytes_in, t.bytes_out});
-  const std::uint64_t offset = detail::exscan_sum(comm, rows.size());
-  const auto total = detail::allreduce_one<std::uint64_t>(comm, rows.size(), MPI_UINT64_T, MPI_SUM);
+  const std::uint64_t offset = exscan(comm, std::uint64_t{rows.size()}, std::plus<>{}, std::uint64_t{0});
+  const auto total = allreduce(comm, std::uint64_t{rows.size()}, std::plus<>{});
 
   std::string failure;
   try {
@@ -293,7 +307,7 @@ std::string write_run(const Communicator& comm, const std::string& path, const R
   } catch (const std::exception& e) {
     failure = e.what();
   }
-  failure = detail::agree_on_error(comm, failure);
+  failure = agree_on_error(comm, failure);
   if (!failure.empty()) {
     if (root) fs::remove(plan.temp);
     throw Hdf5Error("writing " + path + " failed, the previous file (if any) is untouched: " + failure);
@@ -311,7 +325,7 @@ std::string write_run(const Communicator& comm, const std::string& path, const R
       fs::remove(plan.temp);
     }
   }
-  detail::bcast_string(comm, rename_error, 0);
+  broadcast(comm, rename_error, 0);
   if (!rename_error.empty()) throw Hdf5Error("cannot move the finished file into place as " + path + ": " + rename_error);
   return plan.group;
 }
