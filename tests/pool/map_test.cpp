@@ -123,10 +123,10 @@ TEST(PoolMap, StarmapUnpacksTuples) {
 }
 
 TEST(PoolMap, TaskNamesComeFromTheFunctionOrTheRegistration) {
-  EXPECT_EQ(task<square>.name(), "{anonymous}::square");
+  EXPECT_EQ(task<square>.name(), "{anonymous}::square(long)");
   EXPECT_EQ(square_named.name(), "pool_test.square");
   EXPECT_NE(task<square>.key(), square_named.key());
-  EXPECT_EQ(task<square>.key(), multirank::task_key("{anonymous}::square"));
+  EXPECT_EQ(task<square>.key(), multirank::task_key("{anonymous}::square(long)"));
   EXPECT_THROW(multirank::Task<shout>{"pool_test.square"}, multirank::UsageError);
 }
 

@@ -31,6 +31,14 @@ TEST(Manager, SetGetEraseAndTypes) {
   EXPECT_FALSE(m.get<int>("missing").has_value());
   EXPECT_EQ(m.get_or<int>("missing", 9), 9);
   EXPECT_THROW((void)m.get<int>("pi"), multirank::UsageError);  // stored as double
+  try {
+    (void)m.get<std::vector<int>>("tags");
+    ADD_FAILURE() << "read as another type";
+  } catch (const multirank::UsageError& e) {
+    // The entry's type is its stable name, the same from every compiler (not typeid's).
+    EXPECT_NE(std::string(e.what()).find("holds a std::vector<std::string>, not a std::vector<int>"), std::string::npos)
+        << e.what();
+  }
   EXPECT_TRUE(m.contains("pi"));
   EXPECT_EQ(m.size(), 3U);
   EXPECT_EQ(m.keys(), (std::vector<std::string>{"name", "pi", "tags"}));

@@ -132,8 +132,8 @@ void Pipeline::add(std::unique_ptr<detail::StageBase> stage, std::string name, S
     if (prev.out_type == typeid(void))
       throw UsageError("Pipeline: stage '" + name + "' follows the sink '" + prev.name + "'");
     if (prev.out_type != stage->in_type)
-      throw UsageError("Pipeline: stage '" + name + "' takes " + stage->in_type.name() + " but '" + prev.name +
-                       "' emits " + prev.out_type.name());
+      throw UsageError("Pipeline: stage '" + name + "' takes " + stage->in_name + " but '" + prev.name +
+                       "' emits " + prev.out_name);
   }
   stage->name = std::move(name);
   stage->options = options;

@@ -36,6 +36,7 @@
 #include "multirank/core/communicator.hpp"
 #include "multirank/core/error.hpp"
 #include "multirank/core/request.hpp"
+#include "multirank/core/type_name.hpp"
 #include "multirank/pipeline/pipeline_report.hpp"
 
 namespace multirank {
@@ -208,8 +209,10 @@ struct InstanceEnv {
 struct StageBase {
   std::string name;
   StageOptions options;
-  std::type_index in_type = typeid(void);
-  std::type_index out_type = typeid(void);
+  std::type_index in_type = typeid(void);   ///< what it takes (void: a source)
+  std::type_index out_type = typeid(void);  ///< what it emits (void: a sink)
+  std::string in_name = "void";             ///< in_type's stable name (core/type_name.hpp)
+  std::string out_name = "void";            ///< out_type's stable name
   virtual ~StageBase() = default;
   /// The link carrying this stage's outputs.
   virtual std::unique_ptr<LinkBase> make_link(const Communicator& comm, std::vector<int> producers,
@@ -422,6 +425,7 @@ class Pipeline {
     auto s = std::make_unique<detail::SourceStage<Out>>();
     s->body = std::move(body);
     s->out_type = typeid(Out);
+    s->out_name = type_name<Out>();
     add(std::move(s), std::move(name), options);
     return *this;
   }
@@ -432,6 +436,8 @@ class Pipeline {
     s->factory = std::move(factory);
     s->in_type = typeid(In);
     s->out_type = typeid(Out);
+    s->in_name = type_name<In>();
+    s->out_name = type_name<Out>();
     add(std::move(s), std::move(name), options);
     return *this;
   }
@@ -441,6 +447,7 @@ class Pipeline {
     auto s = std::make_unique<detail::ConsumerStage<In, void>>();
     s->factory = std::move(factory);
     s->in_type = typeid(In);
+    s->in_name = type_name<In>();
     add(std::move(s), std::move(name), options);
     return *this;
   }

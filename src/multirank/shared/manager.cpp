@@ -1,7 +1,5 @@
 #include "multirank/shared/manager.hpp"
 
-#include <boost/core/demangle.hpp>
-
 #include <atomic>
 #include <cstdio>
 #include <exception>
@@ -17,8 +15,7 @@ namespace detail {
 
 void check_entry_type(const ManagedEntry& e, const std::string& expected_type, const std::string& what) {
   if (e.type != expected_type)
-    throw UsageError("Manager: " + what + " holds a " + boost::core::demangle(e.type.c_str()) + ", not a " +
-                     boost::core::demangle(expected_type.c_str()));
+    throw UsageError("Manager: " + what + " holds a " + e.type + ", not a " + expected_type);
 }
 
 ManagerReply ManagerStore::apply(const ManagerRequest& request) {
