@@ -186,7 +186,7 @@ class Pipe {
     } else if constexpr (wire_kind_v<T> == WireKind::contiguous) {
       t_.send(value.data(), value.size() * sizeof(typename T::value_type));
     } else {
-      const std::string bytes = serialize_to_bytes(value);
+      const std::string bytes = encode_bytes(value);
       t_.send(bytes.data(), bytes.size());
     }
   }
@@ -196,7 +196,7 @@ class Pipe {
   [[nodiscard]] Request isend(T value) {
     require_open("isend");
     if constexpr (wire_kind_v<T> == WireKind::serialized) {
-      auto bytes = std::make_shared<const std::string>(serialize_to_bytes(value));
+      auto bytes = std::make_shared<const std::string>(encode_bytes(value));
       return t_.isend(bytes->data(), bytes->size(), bytes);
     } else {
       auto owned = std::make_shared<const T>(std::move(value));
@@ -250,9 +250,9 @@ class Pipe {
       if (large) {
         std::string bytes(head.bytes, '\0');
         t_.recv_large(bytes.data(), head.bytes);
-        deserialize_from_bytes(std::span<const char>(bytes.data(), bytes.size()), out);
+        decode_bytes(std::span<const char>(bytes.data(), bytes.size()), out);
       } else {
-        deserialize_from_bytes(t_.received(head.bytes), out);
+        decode_bytes(t_.received(head.bytes), out);
       }
     }
     return true;

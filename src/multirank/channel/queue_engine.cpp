@@ -472,7 +472,7 @@ bool QueueEngine::serve_locked(bool flush) {
 }
 
 std::size_t QueueEngine::send_batch_locked(int consumer, std::size_t count) {
-  auto buffer = std::make_shared<std::vector<char>>(sizeof(BatchHeader));
+  auto buffer = std::make_shared<std::string>(sizeof(BatchHeader), '\0');
   buffer->reserve(std::min<std::size_t>(options_.batch_bytes, 1 << 16) + sizeof(BatchHeader));
   const std::size_t moved = store_->pack(std::min(count, options_.max_batch), options_.batch_bytes, *buffer);
   const BatchHeader header{kItems, static_cast<std::uint32_t>(moved)};

@@ -28,6 +28,7 @@
 #include <mutex>
 #include <optional>
 #include <span>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -75,7 +76,7 @@ class QueueStore {
   [[nodiscard]] virtual std::size_t inbox_size() const = 0;
   /// Moves up to `max_items` (at least one) items from the outbox front into `out`, appending
   /// their encoding, and stops early once `out` holds `max_bytes`; returns how many it moved.
-  virtual std::size_t pack(std::size_t max_items, std::size_t max_bytes, std::vector<char>& out) = 0;
+  virtual std::size_t pack(std::size_t max_items, std::size_t max_bytes, std::string& out) = 0;
   /// About how many outbox items make a full batch under these limits (at least one).
   [[nodiscard]] virtual std::size_t batch_items(std::size_t max_items, std::size_t max_bytes) const = 0;
   /// Decodes `count` items from `bytes` and appends them to the inbox.

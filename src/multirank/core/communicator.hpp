@@ -123,7 +123,7 @@ void Communicator::send(int dest, int tag, const T& value) const {
   } else if constexpr (wire_kind_v<T> == WireKind::contiguous) {
     send_bytes(dest, tag, value.data(), value.size() * sizeof(typename T::value_type));
   } else {
-    const std::string bytes = serialize_to_bytes(value);
+    const std::string bytes = encode_bytes(value);
     send_bytes(dest, tag, bytes.data(), bytes.size());
   }
 }
@@ -131,7 +131,7 @@ void Communicator::send(int dest, int tag, const T& value) const {
 template <class T>
 Request Communicator::isend(int dest, int tag, T value) const {
   if constexpr (wire_kind_v<T> == WireKind::serialized) {
-    auto bytes = std::make_shared<const std::string>(serialize_to_bytes(value));
+    auto bytes = std::make_shared<const std::string>(encode_bytes(value));
     return isend_bytes(dest, tag, bytes->data(), bytes->size(), bytes);
   } else {
     auto owned = std::make_shared<const T>(std::move(value));
@@ -177,7 +177,7 @@ Status Communicator::recv_into(int source, int tag, T& out) const {
       bytes.resize(offset + piece);
       return bytes.data() + offset;
     });
-    deserialize_from_bytes(std::span<const char>(bytes.data(), bytes.size()), out);
+    decode_bytes(std::span<const char>(bytes.data(), bytes.size()), out);
     return st;
   }
 }

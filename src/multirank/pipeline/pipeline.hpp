@@ -17,6 +17,8 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
+#include <span>
 #include <exception>
 #include <functional>
 #include <map>
@@ -30,9 +32,8 @@
 #include <utility>
 #include <vector>
 
-#include <boost/serialization/vector.hpp>
-
 #include "multirank/channel/queue.hpp"
+#include "multirank/core/codec.hpp"
 #include "multirank/core/communicator.hpp"
 #include "multirank/core/error.hpp"
 #include "multirank/core/request.hpp"
@@ -131,12 +132,48 @@ struct Envelope {
   std::uint32_t origin = 0;  ///< instance of the sending stage (orders end-of-stream outputs)
   bool tail = false;         ///< emitted at end-of-stream rather than for one input
   std::vector<T> items;      ///< the outputs (possibly none)
+};
 
-  template <class Archive>
-  void serialize(Archive& ar, const unsigned int /*version*/) {
-    ar & seq & origin & tail & items;
+/// What leads an envelope on the wire.
+struct EnvelopeHead {
+  std::uint64_t seq = 0;
+  std::uint64_t count = 0;
+  std::uint32_t origin = 0;
+  std::uint32_t tail = 0;
+};
+
+}  // namespace detail
+
+/// An envelope travels as its head and its items framed by the one codec: trivially copyable
+/// items as their own bytes (no Boost archive), others each as a length and its encoding.
+template <class T>
+struct Codec<detail::Envelope<T>> {
+  static constexpr WireKind kind = WireKind::serialized;
+  static void encode(std::string& out, const detail::Envelope<T>& e) {
+    const detail::EnvelopeHead head{e.seq, e.items.size(), e.origin, e.tail ? 1U : 0U};
+    out.append(reinterpret_cast<const char*>(&head), sizeof head);
+    if constexpr (fixed_item_bytes<T> != 0) {
+      out.append(reinterpret_cast<const char*>(e.items.data()), e.items.size() * sizeof(T));
+    } else {
+      for (const T& item : e.items) append_item(out, item);
+    }
+  }
+  static void decode(std::span<const char> bytes, detail::Envelope<T>& e) {
+    detail::EnvelopeHead head;
+    if (bytes.size() < sizeof head) throw ProtocolError("Pipeline: a truncated envelope");
+    std::memcpy(&head, bytes.data(), sizeof head);
+    e.seq = head.seq;
+    e.origin = head.origin;
+    e.tail = head.tail != 0;
+    const auto body = bytes.subspan(sizeof head);
+    if (head.count > body.size() + 1) throw ProtocolError("Pipeline: an envelope claims more items than it holds");
+    e.items.clear();
+    e.items.reserve(static_cast<std::size_t>(head.count));
+    read_batch<T>(body, static_cast<std::size_t>(head.count), [&e]() -> T& { return e.items.emplace_back(); });
   }
 };
+
+namespace detail {
 
 /// A stage's own code threw: caught, reported, and the stage drains its input.
 struct Cancelled {};

@@ -54,7 +54,7 @@ class Future {
     }
     Out value{};
     const char* p = payload.data();
-    detail::read_item(p, payload.data() + payload.size(), value);
+    read_item(p, payload.data() + payload.size(), value);
     if constexpr (!std::is_void_v<T>) return value;
   }
   /// Cancels the task if it has not started; returns whether it did (like Future.cancel()).

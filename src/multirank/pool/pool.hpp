@@ -63,7 +63,7 @@ class Pool {
     using In = typename Task<F>::input_type;
     using Elem = std::remove_cv_t<std::ranges::range_value_t<Range>>;
     if constexpr (std::ranges::contiguous_range<Range> && std::ranges::sized_range<Range> &&
-                  std::is_same_v<Elem, In> && detail::fixed_item_bytes<In> != 0) {
+                  std::is_same_v<Elem, In> && fixed_item_bytes<In> != 0) {
       // Trivially copyable inputs already laid out as the column: one copy.
       auto job = make_job<F>(task, chunksize);
       const auto n = static_cast<std::size_t>(std::ranges::size(inputs));
@@ -167,8 +167,8 @@ class Pool {
     auto job = std::make_shared<detail::Job>();
     job->key = task.key();
     job->task_name = task.name();
-    job->in_fixed = detail::fixed_item_bytes<In>;
-    job->out_fixed = detail::fixed_item_bytes<Out>;
+    job->in_fixed = fixed_item_bytes<In>;
+    job->out_fixed = fixed_item_bytes<Out>;
     job->sizer = &detail::size_results<Out>;
     job->chunking = chunksize;
     if (!job->in_fixed) job->offsets.assign(1, 0);
@@ -183,7 +183,7 @@ class Pool {
       if (job->in_fixed) job->column.reserve(std::ranges::size(inputs) * job->in_fixed);
     }
     for (auto&& x : inputs) {
-      const auto bytes = detail::append_item(job->column, convert(std::forward<decltype(x)>(x)));
+      const auto bytes = append_item(job->column, convert(std::forward<decltype(x)>(x)));
       if (!job->in_fixed) job->offsets.push_back(job->offsets.back() + bytes);
       ++job->available;
     }
@@ -202,7 +202,7 @@ class Pool {
     if (job->first_error != detail::kNoIndex) throw core_->task_error(*job, job->first_error);
     if (job->cancelled) throw detail::PoolCore::cancelled_error(*job);
     std::vector<R> out;
-    if constexpr (detail::fixed_item_bytes<R> != 0 && !std::is_same_v<R, bool>) {
+    if constexpr (fixed_item_bytes<R> != 0 && !std::is_same_v<R, bool>) {
       out.resize(job->available);  // trivially copyable results: copy each chunk's bytes in place
       for (auto& chunk : job->chunks)
         if (!chunk.out.payload.empty())
@@ -216,7 +216,7 @@ class Pool {
       const char* const end = p + chunk.out.payload.size();
       for (std::uint32_t k = 0; k < chunk.count; ++k) {
         R value{};
-        detail::read_item(p, end, value);
+        read_item(p, end, value);
         out.push_back(std::move(value));
       }
     }
@@ -255,7 +255,7 @@ class Pool {
         source->started = true;
       }
       if (source->it == std::ranges::end(source->view)) return false;
-      bytes = detail::append_item(out, In(*source->it));
+      bytes = append_item(out, In(*source->it));
       ++source->it;
       return true;
     };
@@ -276,7 +276,7 @@ class Pool {
         return In(std::forward<A>(args)...);
       }
     }();
-    const auto bytes = detail::append_item(job->column, in);
+    const auto bytes = append_item(job->column, in);
     if (!job->in_fixed) job->offsets.push_back(bytes);
     job->available = 1;
     job->closed = true;

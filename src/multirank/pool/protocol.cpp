@@ -39,7 +39,7 @@ std::string run_chunk_message(std::string_view message, const SyncClock& clock) 
   execute_chunk(in.key, message.data() + sizeof in, message.size() - sizeof in, in.count,
                 (in.flags & kRecordTimes) ? &clock : nullptr, out);
   std::string errors;
-  if (!out.errors.empty()) errors = serialize_to_bytes(out.errors);
+  if (!out.errors.empty()) errors = encode_bytes(out.errors);
   ResultHeader h;
   h.job = in.job;
   h.seq = in.seq;
@@ -64,7 +64,7 @@ ResultHeader decode_result(std::string_view message, ChunkOutput& out) {
   out.times.resize(h.times);
   if (times_bytes) std::memcpy(out.times.data(), message.data() + at, times_bytes);
   at += times_bytes;
-  if (h.error_bytes) deserialize_from_bytes(std::span<const char>(message.data() + at, h.error_bytes), out.errors);
+  if (h.error_bytes) decode_bytes(std::span<const char>(message.data() + at, h.error_bytes), out.errors);
   at += h.error_bytes;
   out.payload.assign(message.data() + at, message.size() - at);
   out.seconds = h.seconds;

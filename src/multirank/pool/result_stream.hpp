@@ -216,7 +216,7 @@ class ResultStream {
     for (std::uint32_t k = 0; k < count; ++k) {
       Item item;
       item.index = first + k;
-      if (!all_failed) detail::read_item(p, end, item.value);
+      if (!all_failed) read_item(p, end, item.value);
       if (next_failure < failures.size() && failures[next_failure].first == k) item.error = failures[next_failure++].second;
       buffer_.push_back(std::move(item));
     }

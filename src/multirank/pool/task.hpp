@@ -34,7 +34,7 @@
 
 #include "multirank/core/clock.hpp"
 #include "multirank/core/type_name.hpp"
-#include "multirank/pool/item_codec.hpp"
+#include "multirank/core/codec.hpp"
 
 namespace multirank {
 

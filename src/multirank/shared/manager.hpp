@@ -82,8 +82,7 @@ template <class T>
 ManagedEntry encode_entry(const T& value) {
   ManagedEntry e;
   e.type = type_name<T>();
-  if constexpr (wire_kind_v<T> == WireKind::raw) e.bytes.assign(reinterpret_cast<const char*>(&value), sizeof(T));
-  else e.bytes = serialize_to_bytes(value);
+  e.bytes = encode_bytes(value);  // the one codec (core/codec.hpp)
   return e;
 }
 
@@ -94,8 +93,7 @@ template <class T>
 T decode_entry(const ManagedEntry& e, const std::string& what) {
   check_entry_type(e, type_name<T>(), what);
   T value{};
-  if constexpr (wire_kind_v<T> == WireKind::raw) std::memcpy(&value, e.bytes.data(), sizeof(T));
-  else deserialize_from_bytes(std::span<const char>(e.bytes.data(), e.bytes.size()), value);
+  decode_bytes(std::span<const char>(e.bytes.data(), e.bytes.size()), value);
   return value;
 }
 
