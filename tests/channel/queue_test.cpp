@@ -384,6 +384,10 @@ TEST(Queue, MisuseThrowsClearErrors) {
   if (comm.size() >= 2) {
     // Ranks that disagree on the arguments all get an error instead of a hang.
     EXPECT_THROW(Queue<int>(comm, {0}, {1}, comm.rank() == 0 ? 100 : 200), E);
+    // Even when one rank's arguments are also invalid on their own: it must not refuse alone
+    // while the others wait for it.
+    EXPECT_THROW(Queue<int>(comm, {0}, {comm.rank() == 0 ? comm.size() : 1}), E);
+    EXPECT_THROW(Queue<int>(comm, {0}, {1}, comm.rank() == 0 ? 1 : 100), E);
   }
   const int last = comm.size() - 1;
   Queue<int> q(comm, {0}, {last});

@@ -224,3 +224,27 @@ TEST(Pipeline, MisuseIsAUsageError) {
                multirank::UsageError);
   EXPECT_THROW(p.run(), multirank::UsageError);  // no sink
 }
+
+// Ranks that build different chains all get a UsageError from run(), none waits for the others.
+TEST(Pipeline, RanksThatBuildDifferentChainsAllGetAUsageError) {
+  const auto comm = Communicator::world();
+  if (comm.size() < 2) GTEST_SKIP() << "needs two ranks to disagree";
+  Pipeline p(comm);
+  p.source<long>("numbers", count_to(10));
+  p.sink<long>(comm.rank() == 0 ? "sum" : "total", [](const StageContext&) { return SinkWorker<long>{[](long) {}}; });
+  try {
+    (void)p.run();
+    ADD_FAILURE() << "run() of different chains went ahead";
+  } catch (const multirank::UsageError& e) {
+    EXPECT_NE(std::string(e.what()).find("different chains"), std::string::npos) << e.what();
+  }
+  // The communicator is still usable: a matching chain runs.
+  Pipeline q(comm);
+  long sum = 0;
+  q.source<long>("numbers", count_to(10));
+  q.sink<long>("sum", [&](const StageContext&) { return SinkWorker<long>{[&](long v) { sum += v; }}; }, {.rank = 0});
+  (void)q.run();
+  if (comm.rank() == 0) {
+    EXPECT_EQ(sum, 45);
+  }
+}

@@ -167,3 +167,26 @@ TEST(PoolLifecycle, IdleRanksDoNotSpin) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(PoolLifecycle, RanksWithDifferentOptionsAllGetAUsageError) {
+  const auto comm = Communicator::world();
+  if (comm.size() < 2) GTEST_SKIP() << "needs two ranks to disagree";
+  multirank::PoolOptions options;
+  options.records = comm.rank() != 1;
+  bool body_ran = false;
+  EXPECT_THROW(run_pool(comm, [&](Pool&) { body_ran = true; }, options), multirank::UsageError);
+  EXPECT_FALSE(body_ran);
+  // Refused ones included: rank 0's clock_rounds of 0 is refused on every rank, not on rank 0 alone.
+  options = {};
+  options.clock_rounds = comm.rank() == 0 ? 0 : 8;
+  EXPECT_THROW(run_pool(comm, [](Pool&) {}, options), multirank::UsageError);
+  std::vector<int> got;
+  run_pool(comm, [&](Pool& pool) { got = pool.map(task<twice>, inputs(50)); });
+  if (comm.rank() == 0) {
+    EXPECT_EQ(got.at(49), 98);
+  }
+}
+
+}  // namespace

@@ -96,3 +96,19 @@ TEST(Manager, ManyManagersOpenAndCloseCleanly) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(Manager, RanksThatNameDifferentHostsAllGetAUsageError) {
+  const auto comm = Communicator::world();
+  if (comm.size() < 2) GTEST_SKIP() << "needs two ranks to disagree";
+  // Rank 0 names a host out of range: it would refuse alone, and the others wait for it.
+  EXPECT_THROW(multirank::Manager(comm, comm.rank() == 0 ? comm.size() : 0), multirank::UsageError);
+  EXPECT_THROW(multirank::Manager(comm, comm.rank() == 0 ? 1 : 0), multirank::UsageError);
+  multirank::Manager m(comm, 1);
+  m.append(comm.rank());
+  comm.barrier();
+  EXPECT_EQ(m.list_size(), static_cast<std::size_t>(comm.size()));
+}
+
+}  // namespace

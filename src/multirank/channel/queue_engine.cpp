@@ -11,6 +11,7 @@
 
 #include "multirank/core/environment.hpp"
 #include "multirank/core/error.hpp"
+#include "multirank/core/same_arguments.hpp"
 #include "multirank/core/wait.hpp"
 
 namespace multirank::detail {
@@ -79,6 +80,19 @@ QueueEngine::QueueEngine(const Communicator& comm, std::vector<int> producers, s
                          const QueueOptions& options, std::unique_ptr<QueueStore> store)
     : store_(std::move(store)), options_(options) {
   if (!comm) throw UsageError("Queue: the communicator is empty (this rank is not in it)");
+  // Every rank must have been given the same roles and options; a mismatch would hang later.
+  // Checked first, so that ranks whose arguments differ never wait for one that refused them.
+  {
+    ArgumentDigest digest;
+    std::vector<int> sorted_producers = producers;
+    std::vector<int> sorted_consumers = consumers;
+    std::sort(sorted_producers.begin(), sorted_producers.end());
+    std::sort(sorted_consumers.begin(), sorted_consumers.end());
+    digest.add(sorted_producers).add(sorted_consumers).add(options_.capacity).add(options_.max_batch);
+    digest.add(options_.batch_bytes).add(options_.prefetch_work.count());
+    comm_ = comm.dup();
+    require_same_arguments(comm_, digest, "Queue: the ranks were given different producers, consumers or options");
+  }
   producers_ = checked_role(std::move(producers), "producer", comm.size());
   consumers_ = checked_role(std::move(consumers), "consumer", comm.size());
   const std::size_t np = producers_.size();
@@ -103,28 +117,6 @@ QueueEngine::QueueEngine(const Communicator& comm, std::vector<int> producers, s
   max_ask_ = std::max<std::size_t>(1, std::min(options_.max_batch * 4, consumer_share_ / (2 * np)));
   work_cap_ = max_ask_;
 
-  comm_ = comm.dup();
-
-  // Every rank must have been given the same roles and options; a mismatch would hang later.
-  std::uint64_t hash = 1469598103934665603ULL;
-  auto mix = [&hash](std::uint64_t v) {
-    hash ^= v;
-    hash *= 1099511628211ULL;
-  };
-  for (int r : producers_) mix(static_cast<std::uint64_t>(r));
-  mix(~0ULL);
-  for (int r : consumers_) mix(static_cast<std::uint64_t>(r));
-  mix(options_.capacity);
-  mix(options_.max_batch);
-  mix(options_.batch_bytes);
-  mix(static_cast<std::uint64_t>(options_.prefetch_work.count()));
-  std::uint64_t mine[2] = {hash, ~hash};
-  std::uint64_t most[2] = {0, 0};
-  MPI_Request check = MPI_REQUEST_NULL;
-  check_mpi(MPI_Iallreduce(mine, most, 2, MPI_UINT64_T, MPI_MAX, comm_.native(), &check), "MPI_Iallreduce");
-  wait_request(check);
-  if (most[0] != mine[0] || most[1] != mine[1])
-    throw UsageError("Queue: the ranks were given different producers, consumers or options");
 
   const int rank = comm_.rank();
   producer_index_ = index_by_rank(producers_, comm_.size());

@@ -10,6 +10,7 @@
 #include <tuple>
 
 #include "multirank/collective/gather.hpp"
+#include "multirank/core/same_arguments.hpp"
 
 namespace multirank {
 namespace detail {
@@ -161,6 +162,14 @@ std::vector<std::vector<int>> Pipeline::placement() const {
 }
 
 PipelineReport Pipeline::run() {
+  // Every rank must build the same chain; a mismatch would leave links half built.
+  ArgumentDigest digest;
+  digest.add(stages_.size()).add(options_.items_per_consumer);
+  for (const auto& s : stages_) {
+    digest.add(std::string_view(s->name)).add(std::string_view(s->in_name)).add(std::string_view(s->out_name));
+    digest.add(s->options.ranks).add(s->options.rank).add(s->options.ordered);
+  }
+  require_same_arguments(comm_, digest, "Pipeline: the ranks built different chains (stages, types or options)");
   if (stages_.size() < 2) throw UsageError("Pipeline: needs a source and a sink");
   if (stages_.back()->out_type != typeid(void))
     throw UsageError("Pipeline: the last stage '" + stages_.back()->name + "' must be a sink");

@@ -5,6 +5,7 @@
 
 #include "multirank/collective/gather.hpp"
 #include "multirank/core/process_info.hpp"
+#include "multirank/core/same_arguments.hpp"
 #include "multirank/pool/protocol.hpp"
 
 namespace multirank {
@@ -23,8 +24,13 @@ std::vector<detail::RankInfo> gather_ranks(const Communicator& comm) {
 void run_pool(const Communicator& comm, const std::function<void(Pool&)>& body, const PoolOptions& options) {
   if (!comm) throw UsageError("run_pool needs a communicator (this rank has none)");
   if (!body) throw UsageError("run_pool needs a body");
-  if (options.clock_rounds < 1) throw UsageError("PoolOptions::clock_rounds must be at least 1");
   Communicator own = comm.dup();  // the pool's messages never meet the caller's
+  // PoolOptions must match on every rank (checked before anything that could refuse them, so
+  // that no rank waits for one that left).
+  ArgumentDigest digest;
+  digest.add(options.coordinator_works).add(options.records).add(options.clock_rounds);
+  require_same_arguments(own, digest, "run_pool: the ranks were given different PoolOptions");
+  if (options.clock_rounds < 1) throw UsageError("PoolOptions::clock_rounds must be at least 1");
   const SyncClock clock(own, options.clock_rounds);
   auto ranks = gather_ranks(own);
   if (own.rank() != 0) {

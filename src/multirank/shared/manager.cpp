@@ -5,6 +5,8 @@
 #include <exception>
 #include <thread>
 
+#include "multirank/core/same_arguments.hpp"
+
 namespace multirank {
 namespace {
 constexpr int kRequestTag = kReservedTagBase + 200;
@@ -84,6 +86,9 @@ struct Manager::Service {
 };
 
 Manager::Manager(const Communicator& comm, int host) : comm_(comm.dup()), host_(host) {
+  ArgumentDigest digest;
+  digest.add(host);
+  require_same_arguments(comm_, digest, "Manager: the ranks were given different hosts");
   comm_.check_rank(host);
   if (comm_.rank() == host_) {
     store_ = std::make_unique<detail::ManagerStore>();
