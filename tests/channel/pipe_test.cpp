@@ -272,3 +272,25 @@ TEST(Pipe, MovedEndsKeepTheirStream) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(Pipe, UserMessagesOnTheSameRanksNeverMeetAPipe) {
+  const auto comm = Communicator::world();
+  // A pipe's tag is reserved: no user tag equals it, so interleaved traffic stays apart.
+  static_assert(multirank::Tag::pipe(0).reserved());
+  Pipe<int> out(comm, next_of(comm), 0);
+  Pipe<int> in(comm, prev_of(comm), 0);
+  auto user = comm.isend(next_of(comm), multirank::Tag{0}, -1);
+  out.send(1);
+  out.send(2);
+  out.close();
+  EXPECT_EQ(in.recv(), 1);
+  EXPECT_EQ(comm.recv<int>(prev_of(comm), multirank::Tag{0}), -1);
+  EXPECT_EQ(in.recv(), 2);
+  EXPECT_FALSE(in.recv().has_value());
+  user.wait();
+  comm.barrier();
+}
+
+}  // namespace

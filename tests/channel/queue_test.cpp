@@ -100,7 +100,7 @@ void check_exactly_once(const Communicator& comm, const std::vector<int>& produc
   EXPECT_FALSE(q.is_consumer() && q.get().has_value());  // the end stays the end
   const auto counters = q.counters();
   EXPECT_LE(counters.peak_buffered, q.local_capacity());
-  constexpr int tag = 21;
+  constexpr multirank::Tag tag{21};
   if (comm.rank() != 0) {
     comm.send(0, tag, got);
     return;

@@ -67,9 +67,9 @@ TEST(PoolLifecycle, PoolsRunOneAfterAnotherOnTheSameCommunicator) {
   }
   // the caller's own traffic on the communicator is untouched by the pools
   if (comm.size() > 1) {
-    if (comm.rank() == 0) comm.send(1, 5, 123);
+    if (comm.rank() == 0) comm.send(1, multirank::Tag{5}, 123);
     if (comm.rank() == 1) {
-      EXPECT_EQ(comm.recv<int>(0, 5), 123);
+      EXPECT_EQ(comm.recv<int>(0, multirank::Tag{5}), 123);
     }
   }
 }

@@ -32,7 +32,7 @@ using namespace std::chrono_literals;
 namespace {
 
 constexpr std::size_t kMaxBytes = std::size_t{8} << 20;  // 8 MiB
-constexpr int kGatherTag = 101;
+constexpr multirank::Tag kGatherTag{101};
 
 std::uint64_t mix(std::uint64_t x) {
   x += 0x9e3779b97f4a7c15ULL;

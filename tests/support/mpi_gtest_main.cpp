@@ -24,7 +24,7 @@ class RankFailureCollector : public testing::EmptyTestEventListener {
   }
 
   void OnTestEnd(const testing::TestInfo& info) override {
-    constexpr int tag = 7;
+    constexpr multirank::Tag tag{7};
     if (comm_.rank() != 0) {
       comm_.send(0, tag, failures_);
     } else {

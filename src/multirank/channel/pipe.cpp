@@ -51,7 +51,7 @@ PipeTransport::PipeTransport(const Communicator& comm, int peer, int channel) {
   comm_ = &comm;
   peer_ = peer;
   channel_ = channel;
-  tag_ = pipe_channel_tag(channel);
+  tag_ = Tag::pipe(channel);
 }
 
 PipeTransport::PipeTransport(PipeTransport&& other) noexcept
@@ -87,7 +87,7 @@ void PipeTransport::send_frame(const void* frame, std::size_t bytes) {
   if (bytes < message_chunk_bytes()) {
     // One piece: post it ourselves, skipping the general path's bookkeeping (latency matters here).
     MPI_Request request = MPI_REQUEST_NULL;
-    check_mpi(MPI_Isend(frame, static_cast<int>(bytes), MPI_BYTE, peer_, tag_, comm_->native(), &request),
+    check_mpi(MPI_Isend(frame, static_cast<int>(bytes), MPI_BYTE, peer_, tag_.value(), comm_->native(), &request),
               "MPI_Isend");
     wait_request(request, MPI_STATUS_IGNORE, kMessagePolicy);
     return;
@@ -141,7 +141,7 @@ void PipeTransport::send_end() {
 std::size_t PipeTransport::recv_small(void* buffer, std::size_t capacity) {
   MPI_Request request = MPI_REQUEST_NULL;
   MPI_Status status;
-  check_mpi(MPI_Irecv(buffer, static_cast<int>(capacity), MPI_BYTE, peer_, tag_, comm_->native(), &request),
+  check_mpi(MPI_Irecv(buffer, static_cast<int>(capacity), MPI_BYTE, peer_, tag_.value(), comm_->native(), &request),
             "MPI_Irecv");
   try {
     wait_request(request, &status, kMessagePolicy);
@@ -191,7 +191,7 @@ void PipeTransport::recv_large(void* destination, std::size_t bytes) {
   // One piece (a message shorter than a chunk travels whole): post it and poll it through.
   MPI_Request request = MPI_REQUEST_NULL;
   MPI_Status status;
-  check_mpi(MPI_Irecv(destination, static_cast<int>(bytes), MPI_BYTE, peer_, tag_, comm_->native(), &request),
+  check_mpi(MPI_Irecv(destination, static_cast<int>(bytes), MPI_BYTE, peer_, tag_.value(), comm_->native(), &request),
             "MPI_Irecv");
   wait_request(request, &status, transfer_policy(bytes));
   int count = 0;

@@ -35,15 +35,9 @@
 #include "multirank/core/communicator.hpp"
 #include "multirank/core/error.hpp"
 #include "multirank/core/request.hpp"
+#include "multirank/core/tags.hpp"
 
 namespace multirank {
-
-/// How many independent pipe channels one pair of ranks has on one communicator.
-inline constexpr int kPipeChannels = 10000;
-
-/// The MPI tag a pipe on `channel` uses: channels count down from just below kReservedTagBase,
-/// so channel 0 is tag 29999. Keep other traffic between the two ranks off those tags.
-constexpr int pipe_channel_tag(int channel) noexcept { return kReservedTagBase - 1 - channel; }
 
 namespace detail {
 
@@ -83,7 +77,7 @@ class PipeTransport {
   /// The channel number.
   [[nodiscard]] int channel() const noexcept { return channel_; }
   /// The MPI tag of this channel.
-  [[nodiscard]] int tag() const noexcept { return tag_; }
+  [[nodiscard]] Tag tag() const noexcept { return tag_; }
 
   /// Sends a payload; returns once `data` may be reused.
   void send(const void* data, std::size_t bytes);
@@ -115,7 +109,7 @@ class PipeTransport {
   const Communicator* comm_ = nullptr;
   int peer_ = -1;
   int channel_ = -1;
-  int tag_ = 0;
+  Tag tag_ = Tag::pipe(0);
   std::vector<char> send_buf_;
   std::vector<char> recv_buf_;
 };
@@ -132,7 +126,7 @@ class PipeTransport {
 /// - `close()` tells the peer no more items follow; once the peer closed and every item was
 ///   received, `recv()` returns an empty optional (end-of-stream), again on every later call.
 /// - Several pipes between the same two ranks never interfere when their `channel`s differ;
-///   a pipe on channel c uses tag pipe_channel_tag(c) of `comm`.
+///   a pipe on channel c uses Tag::pipe(c) of `comm`, which no user tag can equal.
 /// - T travels as core/codec.hpp describes (raw, contiguous or Boost-serialized) and must be
 ///   default-constructible.
 /// \note An end is meant for one thread; one thread sending while another receives is fine.

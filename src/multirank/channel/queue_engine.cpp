@@ -19,8 +19,11 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-constexpr int kTagControl = 1;  // consumer -> producer: {kind, count}
-constexpr int kTagBatch = 2;    // producer -> consumer: BatchHeader + items
+// Tags on the queue's own duplicate of the communicator.
+enum QueueTag : int {
+  kTagControl = 1,  // consumer -> producer: {kind, count}
+  kTagBatch = 2,    // producer -> consumer: BatchHeader + items
+};
 constexpr std::int32_t kRequest = 1;        // count more items may be sent
 constexpr std::int32_t kRequestUrgent = 2;  // the same, and the consumer ran dry: send what there is
 constexpr std::int32_t kBye = 3;            // the consumer will ask for nothing more

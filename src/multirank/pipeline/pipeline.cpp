@@ -16,7 +16,8 @@ namespace multirank {
 namespace detail {
 namespace {
 
-constexpr int kNoticeTag = 1;
+// On the pipeline control's own duplicate of the communicator.
+constexpr Tag kNoticeTag{1};
 
 /// What each rank tells the others when the run ends.
 struct RankSummary {

@@ -26,7 +26,7 @@ constexpr std::chrono::microseconds kResultsDueSleep{200};
 
 struct Outgoing {
   int rank;
-  int tag;
+  Tag tag;
   std::shared_ptr<std::string> bytes;
 };
 
@@ -57,7 +57,7 @@ void coordinate(PoolCore& core) {
       std::lock_guard<std::mutex> lock(core.mutex);
       core.wake = false;
       if (!goodbye_sent && (core.terminated || core.stopping)) {
-        const int tag = core.terminated ? kTerminateTag : kStopTag;
+        const Tag tag = core.terminated ? Tag(kTerminateTag) : Tag(kStopTag);
         for (int r = 1; r < core.size; ++r) outgoing.push_back({r, tag, std::make_shared<std::string>()});
         goodbye_sent = true;
       } else if (!goodbye_sent) {
@@ -85,7 +85,7 @@ void coordinate(PoolCore& core) {
 
     // Results, in each sender's order; a bounded batch so dispatch is not starved.
     for (int k = 0; k < 256; ++k) {
-      const auto st = comm.iprobe(MPI_ANY_SOURCE, MPI_ANY_TAG);
+      const auto st = comm.iprobe(MPI_ANY_SOURCE, Tag::any());
       if (!st) break;
       comm.recv_into(st->source, st->tag, message);
       progress = true;

@@ -19,7 +19,7 @@ void serve(const Communicator& comm, const SyncClock& clock) {
   // lasts more than 100 µs, so the next chunk does not wait for a millisecond's sleep to end.
   Backoff backoff(BackoffPolicy{.early_cap = std::chrono::microseconds(100), .early_window = std::chrono::milliseconds(5)});
   for (;;) {
-    while (const auto st = comm.iprobe(0, MPI_ANY_TAG)) {
+    while (const auto st = comm.iprobe(0, Tag::any())) {
       std::string message;
       comm.recv_into(0, st->tag, message);
       if (st->tag == kChunkTag) {

@@ -9,8 +9,8 @@
 
 namespace multirank {
 namespace {
-constexpr int kRequestTag = kReservedTagBase + 200;
-constexpr int kReplyTag = kReservedTagBase + 201;
+// On the manager's own duplicate of the communicator, which no other traffic shares.
+enum ManagerTag : int { kRequestTag = 1, kReplyTag = 2 };
 }  // namespace
 
 namespace detail {
