@@ -1,4 +1,4 @@
-#include "multirank/pool/pool_core.hpp"
+#include "multirank/pool/internal/pool_core.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -53,20 +53,19 @@ void PoolCore::start(const std::shared_ptr<Job>& job) {
   done_cv.notify_all();
 }
 
-void PoolCore::feed(Job& job, std::string&& bytes, const std::vector<std::uint64_t>& sizes, bool end) {
+void PoolCore::feed(Job& job, EncodedInputs&& inputs, bool end) {
   const double now = clock.now();
   std::lock_guard<std::mutex> lock(mutex);
   if (stopped) throw UsageError("the pool has ended; this stream can read no more inputs");
   if (job.dispatch_blocked()) return;
   if (job.column.empty())
-    job.column = std::move(bytes);
+    job.column = std::move(inputs.bytes);
   else
-    job.column.append(bytes);
-  for (const auto s : sizes) {
-    if (!job.in_fixed) job.offsets.push_back(job.offsets.back() + s);
-    if (options.records) job.queued.push_back(now);
-  }
-  job.available += sizes.size();
+    job.column.append(inputs.bytes);
+  if (!job.in_fixed)
+    for (const auto s : inputs.sizes) job.offsets.push_back(job.offsets.back() + s);
+  if (options.records) job.queued.insert(job.queued.end(), static_cast<std::size_t>(inputs.count), now);
+  job.available += inputs.count;
   if (end) job.closed = true;
   if (job.settled()) forget_if_finished_locked(job);
   notify_work_locked();

@@ -1,4 +1,4 @@
-#include "multirank/pool/protocol.hpp"
+#include "multirank/pool/internal/protocol.hpp"
 
 #include <cstring>
 #include <span>

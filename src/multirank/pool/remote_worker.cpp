@@ -6,8 +6,8 @@
 
 #include "multirank/core/request.hpp"
 #include "multirank/core/wait.hpp"
-#include "multirank/pool/pool_core.hpp"
-#include "multirank/pool/protocol.hpp"
+#include "multirank/pool/internal/pool_core.hpp"
+#include "multirank/pool/internal/protocol.hpp"
 
 namespace multirank::detail {
 
