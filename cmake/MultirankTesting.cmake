@@ -30,7 +30,8 @@ function(multirank_add_mpi_test)
     set(T_TIMEOUT ${MULTIRANK_DEFAULT_TIMEOUT})
   endif()
   add_executable(test_${T_NAME} ${T_SOURCES})
-  multirank_internal_target(test_${T_NAME})
+  # The library's stricter warnings: its headers are checked where the tests instantiate them.
+  multirank_internal_target(test_${T_NAME} LIBRARY)
   target_link_libraries(test_${T_NAME} PRIVATE multirank multirank_mpi_gtest_main ${T_LIBRARIES})
   foreach(n IN LISTS T_RANKS)
     add_test(NAME ${T_NAME}.np${n}
@@ -47,7 +48,7 @@ function(multirank_add_unit_test)
     set(T_TIMEOUT ${MULTIRANK_DEFAULT_TIMEOUT})
   endif()
   add_executable(test_${T_NAME} ${T_SOURCES})
-  multirank_internal_target(test_${T_NAME})
+  multirank_internal_target(test_${T_NAME} LIBRARY)
   target_link_libraries(test_${T_NAME} PRIVATE multirank GTest::gtest_main ${T_LIBRARIES})
   add_test(NAME ${T_NAME} COMMAND test_${T_NAME})
   set_tests_properties(${T_NAME} PROPERTIES TIMEOUT ${T_TIMEOUT} LABELS "unit;${T_LABELS}"

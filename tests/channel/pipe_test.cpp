@@ -86,7 +86,7 @@ TEST(Pipe, SerializedItemsArriveIntact) {
   Pipe<Record> out(comm, next_of(comm), 4);
   Pipe<Record> in(comm, prev_of(comm), 4);
   auto make = [](int r, int i) {
-    return Record{"r" + std::to_string(r) + "." + std::to_string(i), {"x", std::string(i, 'y')}, {{"k", i}}};
+    return Record{"r" + std::to_string(r) + "." + std::to_string(i), {"x", std::string(static_cast<std::size_t>(i), 'y')}, {{"k", i}}};
   };
   std::vector<multirank::Request> sends;
   for (int i = 0; i < 50; ++i) sends.push_back(out.isend(make(comm.rank(), i)));

@@ -83,7 +83,7 @@ TEST(Messages, ContiguousRangesArriveIntact) {
 TEST(Messages, SerializedTypesArriveIntact) {
   const auto comm = Communicator::world();
   ring_roundtrip<Record>(comm, [](int r) {
-    return Record{"rank" + std::to_string(r), {"a", "bb", std::string(r, 'c')}, {{"x", r}, {"y", 2 * r}}};
+    return Record{"rank" + std::to_string(r), {"a", "bb", std::string(static_cast<std::size_t>(r), 'c')}, {{"x", r}, {"y", 2 * r}}};
   });
   ring_roundtrip<std::tuple<int, std::string, double>>(comm, [](int r) {
     return std::tuple<int, std::string, double>{r, std::string(100, 'z'), r * 1.25};

@@ -91,7 +91,7 @@ TEST(PoolMap, EveryRankTakesPartAndRecordsDescribeEachInput) {
 TEST(PoolMap, SerializedAndContiguousTypesRoundTrip) {
   const auto comm = Communicator::world();
   std::vector<std::string> words;
-  for (int i = 0; i < 500; ++i) words.push_back(std::string(static_cast<std::size_t>(i % 13), 'a' + i % 26) + "ñ");
+  for (int i = 0; i < 500; ++i) words.push_back(std::string(static_cast<std::size_t>(i % 13), static_cast<char>('a' + i % 26)) + "ñ");
   std::vector<int> ns(300);
   std::iota(ns.begin(), ns.end(), 0);
   std::vector<std::string> got_words;

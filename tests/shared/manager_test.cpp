@@ -67,7 +67,7 @@ TEST(Manager, ConcurrentUpdatesAndAppendsAreConsistent) {
   ASSERT_EQ(items.size(), static_cast<std::size_t>(p + 1));
   for (int r = 0; r < p; ++r) EXPECT_EQ(items.at("rank" + std::to_string(r)), std::int64_t{n} * (n - 1) / 2);
   auto list = m.list<std::pair<int, int>>();
-  ASSERT_EQ(list.size(), static_cast<std::size_t>(n) * p);
+  ASSERT_EQ(list.size(), static_cast<std::size_t>(n) * static_cast<std::size_t>(p));
   EXPECT_EQ(m.list_size(), list.size());
   // Each rank's items appear in its own order, and every (rank, i) exactly once.
   std::vector<int> next(static_cast<std::size_t>(p), 0);

@@ -39,7 +39,7 @@ std::string cpu_affinity() {
   std::string out;
   int run_start = -1;
   for (int c = 0; c <= CPU_SETSIZE; ++c) {
-    const bool in = c < CPU_SETSIZE && CPU_ISSET(c, &set);
+    const bool in = c < CPU_SETSIZE && CPU_ISSET(static_cast<std::size_t>(c), &set);  // 0 <= c < CPU_SETSIZE
     if (in && run_start < 0) run_start = c;
     if (!in && run_start >= 0) {
       if (!out.empty()) out.append(",");
