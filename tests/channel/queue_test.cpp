@@ -375,6 +375,9 @@ TEST(Queue, MisuseThrowsClearErrors) {
   EXPECT_THROW(Queue<int>(comm, {}, {0}), E);
   EXPECT_THROW(Queue<int>(comm, {0, 0}, {0}), E);
   EXPECT_THROW(Queue<int>(comm, {0}, {0}, 1), E);  // below 1 + 1 * 1
+  QueueOptions huge_batches;
+  huge_batches.max_batch = std::size_t{1} << 40;  // a batch's count travels in 32 bits
+  EXPECT_THROW(Queue<int>(comm, {0}, {0}, huge_batches), E);
   try {
     Queue<int> q(comm, {0}, {comm.size() + 5});
     ADD_FAILURE() << "no exception";

@@ -72,6 +72,18 @@ TEST(Codec, ABatchThatDoesNotFitItsCountIsAProtocolError) {
   EXPECT_THROW(multirank::decode_bytes(std::string(3, '\0'), s), ProtocolError);
 }
 
+TEST(CheckedCast, ValuesOutOfRangeAreUsageErrorsNotTruncations) {
+  EXPECT_EQ(multirank::checked_cast<int>(std::size_t{5}, "count"), 5);
+  EXPECT_EQ(multirank::checked_cast<std::uint32_t>(std::int64_t{4294967295}, "count"), 4294967295u);
+  EXPECT_THROW((void)multirank::checked_cast<std::int32_t>(std::size_t{1} << 40, "count"), multirank::UsageError);
+  EXPECT_THROW((void)multirank::checked_cast<std::uint32_t>(-1, "count"), multirank::UsageError);
+  try {
+    (void)multirank::checked_cast<std::int32_t>(std::size_t{1} << 31, "Queue: credit");
+  } catch (const multirank::UsageError& e) {
+    EXPECT_NE(std::string(e.what()).find("Queue: credit 2147483648 is out of range"), std::string::npos) << e.what();
+  }
+}
+
 TEST(Codec, PipelineEnvelopesOfTriviallyCopyableItemsTakeTheRawPath) {
   multirank::detail::Envelope<std::int32_t> e;
   e.seq = 77;

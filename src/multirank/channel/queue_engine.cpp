@@ -81,6 +81,9 @@ std::vector<int> index_by_rank(const std::vector<int>& ranks, int size) {
   return index;
 }
 
+/// Most items per batch: a request carries up to four batches of credit in an int32.
+constexpr std::size_t kMaxBatch = std::size_t{1} << 28;
+
 double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
 
 }  // namespace
@@ -140,6 +143,10 @@ QueueEngine::State::State(const Communicator& comm, std::vector<int> producers, 
                      std::to_string(np) + " producer(s) and " + std::to_string(nc) +
                      " consumer(s); it must be at least " + std::to_string(minimum));
   if (options.max_batch == 0) throw UsageError("Queue: max_batch must be at least 1");
+  // A batch's count and a request's credit (at most 4 batches) travel as 32-bit fields.
+  if (options.max_batch > kMaxBatch)
+    throw UsageError("Queue: max_batch " + std::to_string(options.max_batch) + " is more than " +
+                     std::to_string(kMaxBatch) + " items per message");
   if (options.batch_bytes == 0) throw UsageError("Queue: batch_bytes must be at least 1");
 
   // Half the capacity for the consumers' inboxes and credit, half for the producers' outboxes,

@@ -13,8 +13,11 @@
 
 #include <mpi.h>
 
+#include <concepts>
+#include <limits>
 #include <stdexcept>
 #include <string>
+#include <utility>
 
 namespace multirank {
 
@@ -50,6 +53,17 @@ class ProtocolError : public Error {
  public:
   using Error::Error;
 };
+
+/// `value` as a To, or UsageError naming `what` when it does not fit (a count that an MPI call,
+/// a message header or a protocol field cannot carry).
+template <std::integral To, std::integral From>
+constexpr To checked_cast(From value, const char* what) {
+  if (!std::in_range<To>(value))
+    throw UsageError(std::string(what) + " " + std::to_string(value) + " is out of range (" +
+                     std::to_string(std::numeric_limits<To>::min()) + " .. " +
+                     std::to_string(std::numeric_limits<To>::max()) + ")");
+  return static_cast<To>(value);
+}
 
 /// Throws MpiError unless `rc` is MPI_SUCCESS.
 inline void check_mpi(int rc, const char* routine) {

@@ -214,7 +214,7 @@ bool PoolCore::cut_from_locked(Job& j, int rank, Cut& cut, std::size_t prefix) {
     if (ready < c && !j.closed) return false;  // wait for a full chunk
     n = std::min<std::uint64_t>(c, ready);
   }
-  n = std::min<std::uint64_t>(n, 0xFFFFFFFFu);
+  n = std::min<std::uint64_t>(n, 0xFFFFFFFEu);  // its count + 1 time stamps fit 32 bits
   const std::uint64_t from = j.offset_of(j.next);
   const std::uint64_t to = j.offset_of(j.next + n);
   cut.bytes.resize(prefix + (to - from));

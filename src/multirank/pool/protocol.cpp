@@ -44,7 +44,7 @@ std::string run_chunk_message(std::string_view message, const SyncClock& clock) 
   h.job = in.job;
   h.seq = in.seq;
   h.count = in.count;
-  h.times = static_cast<std::uint32_t>(out.times.size());
+  h.times = checked_cast<std::uint32_t>(out.times.size(), "pool: time stamps in one result");
   h.error_bytes = errors.size();
   h.seconds = out.seconds;
   std::string reply;

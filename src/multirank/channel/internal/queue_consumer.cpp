@@ -109,7 +109,7 @@ void QueueConsumer::request(bool urgent) {
       if (add > 0 && granted_[i] + add > ask_) add = ask_ > granted_[i] ? ask_ - granted_[i] : 0;
       if (add == 0 && !nudge) continue;
     }
-    q_.send_control(q_.producers[i], urgent ? kRequestUrgent : kRequest, static_cast<std::int32_t>(add));
+    q_.send_control(q_.producers[i], urgent ? kRequestUrgent : kRequest, checked_cast<std::int32_t>(add, "Queue: credit in one request"));
     if (urgent) nudged_[i] = true;
     granted_[i] += add;
     q_.reserved += add;

@@ -146,7 +146,7 @@ std::size_t QueueProducer::send_batch(int consumer, std::size_t count) {
   auto buffer = std::make_shared<std::string>(sizeof(BatchHeader), '\0');
   buffer->reserve(std::min<std::size_t>(q_.options.batch_bytes, 1 << 16) + sizeof(BatchHeader));
   const std::size_t moved = q_.store->pack(std::min(count, q_.options.max_batch), q_.options.batch_bytes, *buffer);
-  const BatchHeader header{kItems, static_cast<std::uint32_t>(moved)};
+  const BatchHeader header{kItems, checked_cast<std::uint32_t>(moved, "Queue: items in one batch")};
   std::memcpy(buffer->data(), &header, sizeof header);
   const char* data = buffer->data();
   const std::size_t bytes = buffer->size();
