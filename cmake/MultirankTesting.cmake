@@ -50,6 +50,7 @@ function(multirank_add_unit_test)
   add_executable(test_${T_NAME} ${T_SOURCES})
   multirank_internal_target(test_${T_NAME} LIBRARY)
   target_link_libraries(test_${T_NAME} PRIVATE multirank GTest::gtest_main ${T_LIBRARIES})
+  target_include_directories(test_${T_NAME} PRIVATE ${PROJECT_SOURCE_DIR}/tests/support)
   add_test(NAME ${T_NAME} COMMAND test_${T_NAME})
   set_tests_properties(${T_NAME} PROPERTIES TIMEOUT ${T_TIMEOUT} LABELS "unit;${T_LABELS}"
                        ENVIRONMENT "${MULTIRANK_TEST_ENVIRONMENT}")

@@ -1,13 +1,13 @@
 // Pool lifetime: one-rank pools, pools one after another, close/join/terminate, a throwing body,
 // rank 0 not working, and idle ranks that do not spin.
 #include <gtest/gtest.h>
-#include <sys/resource.h>
 
 #include <chrono>
 #include <stdexcept>
 #include <thread>
 #include <vector>
 
+#include "cpu_seconds.hpp"
 #include "multirank/pool/pool.hpp"
 
 namespace {
@@ -17,6 +17,7 @@ using multirank::Future;
 using multirank::Pool;
 using multirank::run_pool;
 using multirank::task;
+using multirank::testing::cpu_seconds;
 
 int twice(int x) { return 2 * x; }
 int sleep_ms(int ms) {
@@ -28,13 +29,6 @@ std::vector<int> inputs(int n) {
   std::vector<int> v(static_cast<std::size_t>(n));
   for (int i = 0; i < n; ++i) v[static_cast<std::size_t>(i)] = i;
   return v;
-}
-
-double cpu_seconds() {
-  rusage u{};
-  getrusage(RUSAGE_SELF, &u);
-  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
-         1e-6 * static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec);
 }
 
 TEST(PoolLifecycle, OneRankPoolWorksAlone) {

@@ -69,7 +69,9 @@ TEST(PoolMap, EveryRankTakesPartAndRecordsDescribeEachInput) {
   if (comm.rank() != 0) return;
   ASSERT_EQ(stats.tasks_per_rank.size(), static_cast<std::size_t>(comm.size()));
   EXPECT_EQ(std::accumulate(stats.tasks_per_rank.begin(), stats.tasks_per_rank.end(), std::uint64_t{0}), 20000u);
-  EXPECT_GT(stats.tasks_per_rank[0], 0u) << "rank 0 must compute too";
+  for (int r = 0; r < comm.size(); ++r)
+    EXPECT_GT(stats.tasks_per_rank[static_cast<std::size_t>(r)], 0u) << "rank " << r << " did no work";
+  EXPECT_GT(stats.chunks_per_rank[0], 0u) << "rank 0 must compute too";
   ASSERT_EQ(records.size(), 20000u);
   std::set<std::int64_t> ids;
   std::set<int> ranks;
@@ -85,7 +87,13 @@ TEST(PoolMap, EveryRankTakesPartAndRecordsDescribeEachInput) {
   EXPECT_EQ(ids.size(), 20000u);
   EXPECT_EQ(*ids.begin(), 0);
   EXPECT_EQ(*ids.rbegin(), 19999);
-  for (int r : ranks) EXPECT_LT(r, comm.size());
+  // The records say the same: every rank ran inputs, and no other rank did.
+  std::set<int> every;
+  for (int r = 0; r < comm.size(); ++r) every.insert(r);
+  EXPECT_EQ(ranks, every);
+  std::vector<std::uint64_t> per_rank(static_cast<std::size_t>(comm.size()), 0);
+  for (const auto& r : records) ++per_rank[static_cast<std::size_t>(r.rank)];
+  EXPECT_EQ(per_rank, stats.tasks_per_rank) << "records and stats disagree about who ran what";
 }
 
 TEST(PoolMap, SerializedAndContiguousTypesRoundTrip) {

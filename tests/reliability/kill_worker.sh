@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # SIGKILL one worker rank in the middle of a pool map (factorial --list, journaled so that the
-# map is known to be under way) at 2, 3 and 4 ranks: the job ends within 10 s, non-zero, and
-# mpirun names the rank and the host.
+# map is known to be under way) at 2, 3 and 4 ranks: the job ends within 10 s, non-zero; rank 0's
+# own line says multirank stopped it (the stop handler ran, so its journal is sealed: every line
+# complete), and mpirun names the killed rank and the host. mpirun's line alone would prove
+# nothing of multirank: any program killed under mpirun gets it.
 set -u
 here=$(dirname "$0")
 source "$MULTIRANK_SOURCE_DIR/tests/e2e/lib.sh"
@@ -25,7 +27,11 @@ for n in 2 3 4; do
   expect "$n ranks: the job ends (no hang)" [ "$rc" -ne 124 ]
   expect "$n ranks: non-zero exit" [ "$rc" -ne 0 ]
   expect "$n ranks: ends within 10 s of the kill" [ "$took_ms" -lt 10000 ]
-  expect "$n ranks: the message names rank $victim and the host" \
+  expect "$n ranks: multirank's own line says rank 0 was stopped" \
+    grep -Eq "^multirank: rank 0 on $host: stopped by SIGTERM$" <<<"$err"
+  expect "$n ranks: the journal is sealed (every line is complete JSON)" \
+    python3 -c 'import json, sys; [json.loads(l) for l in open(sys.argv[1])]' "$journal"
+  expect "$n ranks: mpirun names rank $victim and the host" \
     grep -Eq "process rank $victim with PID [0-9]+ on node $host exited on signal 9" <<<"$err"
   expect "$n ranks: the list did not complete" [ "$(journal_tasks "$journal")" -lt 400 ]
 done

@@ -29,5 +29,9 @@ check 3 thread-throws 2 "^multirank: rank 2 on $host: worker thread failed on ra
 check 4 thread-throws 1 "^multirank: rank 1 on $host: worker thread failed on rank 1$"
 check 2 main-throws 1 "^multirank: rank 1 on $host: main failed on rank 1$"
 check 4 main-throws 3 "^multirank: rank 3 on $host: main failed on rank 3$"
+# A crash leaves no message of its own: mpirun names the rank, and rank 0's own line must say
+# that multirank stopped it (mpirun's line alone comes with any program).
 check 3 segv 1 "process rank 1 with PID [0-9]+ on node $host exited on signal 11"
+expect "segv, 3 ranks: multirank's own line says rank 0 was stopped" \
+  grep -Eq "^multirank: rank 0 on $host: stopped by SIGTERM$" "$work/segv3.err"
 finish

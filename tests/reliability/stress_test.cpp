@@ -21,25 +21,20 @@
 #include <thread>
 #include <vector>
 
+#include "mix.hpp"
 #include "multirank/channel/pipe.hpp"
 #include "multirank/channel/queue.hpp"
 #include "multirank/core/communicator.hpp"
 #include "multirank/pool/pool.hpp"
 
 using multirank::Communicator;
+using multirank::testing::mix;
 using namespace std::chrono_literals;
 
 namespace {
 
 constexpr std::size_t kMaxBytes = std::size_t{8} << 20;  // 8 MiB
 constexpr multirank::Tag kGatherTag{101};
-
-std::uint64_t mix(std::uint64_t x) {
-  x += 0x9e3779b97f4a7c15ULL;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-  return x ^ (x >> 31);
-}
 
 /// The bytes of message `key`: a function of the key alone, so any rank can check them.
 std::vector<char> payload(std::uint64_t key, std::size_t bytes) {
