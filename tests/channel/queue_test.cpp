@@ -92,19 +92,13 @@ void check_exactly_once(const Communicator& comm, const std::vector<int>& produc
   EXPECT_FALSE(q.is_consumer() && q.get().has_value());  // the end stays the end
   const auto counters = q.counters();
   EXPECT_LE(counters.peak_buffered, q.local_capacity());
-  constexpr multirank::Tag tag{21};
-  if (comm.rank() != 0) {
-    comm.send(0, tag, got);
-    return;
-  }
-  std::vector<Item> all = got;
-  for (int r = 1; r < comm.size(); ++r) {
-    const auto part = comm.recv<std::vector<Item>>(r, tag);
+  const std::vector<std::uint64_t> got_per_rank = multirank::gather(comm, std::uint64_t{got.size()}, 0);
+  const std::vector<Item> all = multirank::gatherv(comm, got, 0);
+  if (comm.rank() != 0) return;
+  for (int r = 0; r < comm.size(); ++r)
     if (std::find(consumers.begin(), consumers.end(), r) == consumers.end()) {
-      EXPECT_TRUE(part.empty());
+      EXPECT_EQ(got_per_rank[static_cast<std::size_t>(r)], 0u) << "rank " << r << " is no consumer";
     }
-    all.insert(all.end(), part.begin(), part.end());
-  }
   ASSERT_EQ(all.size(), producers.size() * static_cast<std::size_t>(count));
   std::map<std::pair<int, int>, int> seen;
   std::uint64_t sum = 0;
