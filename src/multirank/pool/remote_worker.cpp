@@ -10,14 +10,21 @@
 #include "multirank/pool/internal/protocol.hpp"
 
 namespace multirank::detail {
+namespace {
+
+/// How a worker waits for its next chunk. After a result the coordinator answers within a few
+/// hundred microseconds: for 5 ms, no sleep lasts more than 100 µs, so the next chunk does not
+/// wait for a millisecond's sleep to end.
+constexpr BackoffPolicy kWorkerPolicy{.early_cap = std::chrono::microseconds(100),
+                                      .early_window = std::chrono::milliseconds(5)};
+
+}  // namespace
 
 void serve(const Communicator& comm, const SyncClock& clock) {
   std::deque<std::string> queue;  // chunks received ahead of time (the coordinator prefetches)
   std::deque<Request> sends;
   bool stop = false;
-  // After a result the coordinator answers within a few hundred microseconds: for 5 ms, no sleep
-  // lasts more than 100 µs, so the next chunk does not wait for a millisecond's sleep to end.
-  Backoff backoff(BackoffPolicy{.early_cap = std::chrono::microseconds(100), .early_window = std::chrono::milliseconds(5)});
+  Backoff backoff(kWorkerPolicy);
   for (;;) {
     while (const auto st = comm.iprobe(0, Tag::any())) {
       std::string message;
