@@ -107,3 +107,22 @@ TEST(Codec, PipelineEnvelopesOfTriviallyCopyableItemsTakeTheRawPath) {
 }
 
 }  // namespace
+
+#include "multirank/core/int128.hpp"
+
+namespace {
+
+TEST(Int128, DecimalTextRoundTripsAndBadTextIsAUsageError) {
+  using multirank::int128_t;
+  const int128_t max = static_cast<int128_t>((static_cast<multirank::uint128_t>(1) << 127) - 1);
+  const int128_t min = -max - 1;
+  for (const int128_t v : {int128_t{0}, int128_t{-7}, int128_t{123456789}, max, min})
+    EXPECT_TRUE(multirank::parse_int128(multirank::to_string(v)) == v) << multirank::to_string(v);
+  EXPECT_EQ(multirank::to_string(min), "-170141183460469231731687303715884105728");
+  EXPECT_THROW((void)multirank::parse_int128("170141183460469231731687303715884105728"), multirank::UsageError);
+  EXPECT_THROW((void)multirank::parse_int128("-170141183460469231731687303715884105729"), multirank::UsageError);
+  EXPECT_THROW((void)multirank::parse_int128("12x"), multirank::UsageError);
+  EXPECT_THROW((void)multirank::parse_int128("-"), multirank::UsageError);
+}
+
+}  // namespace
