@@ -17,6 +17,10 @@
 /// so P ranks keep P cores busy; the other ranks run chunks until the body returns. Chunks are
 /// handed out dynamically (self-scheduling), each remote rank holding a little queued work so
 /// short tasks are not bound by message latency. Nothing spins: idle threads sleep.
+///
+/// This header is the API only: its templates encode inputs and decode results with the one
+/// codec (core/codec.hpp) and hand them to the scheduler through an opaque JobHandle
+/// (job_handle.hpp); the job table and the scheduler live in pool/internal and the .cpp files.
 
 #include <algorithm>
 #include <cstddef>
