@@ -104,8 +104,8 @@ struct PoolBenchOptions {
   int reps = 3;
 };
 
-constexpr int kTaskTag = 1;
-constexpr int kStopTag = 2;
+constexpr Tag kTaskTag{1};
+constexpr Tag kStopTag{2};
 
 /// The plain master-worker a first MPI program would write: rank 0 hands one input at a time to
 /// whichever rank answered; it does not compute itself. Returns tasks/s on rank 0.
@@ -138,7 +138,7 @@ double plain_master_worker(const Communicator& world, std::int64_t n) {
   } else {
     for (;;) {
       Status st;
-      const auto x = comm.recv<std::int64_t>(0, MPI_ANY_TAG, &st);
+      const auto x = comm.recv<std::int64_t>(0, Tag::any(), &st);
       if (st.tag == kStopTag) break;
       comm.send(0, kTaskTag, square(x));
     }

@@ -20,7 +20,7 @@
 namespace multirank::cli {
 namespace {
 
-constexpr int kFactorialTag = 21;
+constexpr multirank::Tag kFactorialTag{21};
 
 /// Adds q · 2^(64·offset) into the `total` limbs at r (the sum must fit).
 void add_limbs_at(mp_limb_t* r, std::size_t total, const mpz_class& q, std::size_t offset) {

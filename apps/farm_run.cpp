@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cmath>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -114,7 +115,12 @@ CommandResult run_command(CommandTask in) {
   r.exit_code = o.exit_code;
   r.signal = o.signal;
   r.timed_out = o.timed_out;
-  // Killed by the stop (scancel signals the tasks too), or not started because of it.
+  // Killed by the stop (scancel signals the tasks too), or not started because of it. A stop's
+  // signal may reach the task a moment before this rank: a task ended by SIGTERM, SIGINT or
+  // SIGHUP waits up to a second for the rank's own, so that the stop's victims are not recorded
+  // as failures.
+  if (!o.stopped && !o.timed_out && (o.signal == SIGTERM || o.signal == SIGINT || o.signal == SIGHUP))
+    for (int i = 0; i < 100 && !stop_requested(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
   r.stopped = o.stopped || stop_requested();
   r.start_unix = o.start_unix;
   r.end_unix = o.end_unix;

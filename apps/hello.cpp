@@ -16,7 +16,7 @@ Action setup(CLI::App& app) {
   auto json = std::make_shared<bool>(false);
   app.add_flag("--json", *json, "print one JSON object instead of a table");
   return Action{nullptr, [json](const Communicator& world) {
-    constexpr int tag = 1;
+    constexpr Tag tag{1};
     using Row = std::tuple<int, std::string, long>;
     const Row mine{world.rank(), host_name(), process_id()};
     if (world.rank() != 0) {

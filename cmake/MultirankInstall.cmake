@@ -16,9 +16,10 @@ set(_mr_exclude "")
 if(NOT MULTIRANK_HAVE_BOOST_MPI)
   set(_mr_exclude PATTERN boost_mpi.hpp EXCLUDE)
 endif()
+# Each layer's headers; its internal/ folder (what only the library's own sources include) stays out.
 foreach(layer core collective shared channel pool pipeline trace)
   install(DIRECTORY ${PROJECT_SOURCE_DIR}/src/multirank/${layer} DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/multirank
-          FILES_MATCHING PATTERN "*.hpp" ${_mr_exclude})
+          FILES_MATCHING PATTERN "*.hpp" ${_mr_exclude} PATTERN internal EXCLUDE)
 endforeach()
 install(EXPORT multirankTargets NAMESPACE multirank:: DESTINATION ${_mr_cmake_dir})
 if(MULTIRANK_HAVE_BOOST_MPI)

@@ -4,9 +4,11 @@
 add_library(multirank_warnings INTERFACE)
 target_compile_options(multirank_warnings INTERFACE -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor)
 
-# The library itself is also checked for silent narrowing.
+# The library itself is also checked for silent narrowing: every conversion that can change a
+# value is explicit, and checked where the value can be out of range.
 add_library(multirank_library_warnings INTERFACE)
 target_link_libraries(multirank_library_warnings INTERFACE multirank_warnings)
+target_compile_options(multirank_library_warnings INTERFACE -Wconversion -Wsign-conversion)
 
 add_library(multirank_sanitize INTERFACE)
 if(MULTIRANK_SANITIZE)

@@ -60,7 +60,10 @@ mpiexec_of() {
 configure_and_build() {
   local dir=$1; shift
   say "configuring in $dir: cmake -S . -B $dir $*"
-  cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=Release "$@" >"$dir.configure.log" 2>&1 || { cat "$dir.configure.log"; return 1; }
+  local launcher=()
+  command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache)
+  cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=Release "${launcher[@]}" "$@" >"$dir.configure.log" 2>&1 ||
+    { cat "$dir.configure.log"; return 1; }
   local jobs; jobs=$(nproc)
   say "building: cmake --build $dir -j $jobs"
   if ! cmake --build "$dir" -j "$jobs" >"$dir.build.log" 2>&1; then

@@ -1,23 +1,29 @@
 // Queue<T>: exactly-once delivery with counts and checksums over several role layouts, FIFO per
 // producer, end-of-stream, the capacity bound, large items, on-demand delivery and misuse.
 #include <gtest/gtest.h>
-#include <sys/resource.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <numeric>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "cpu_seconds.hpp"
+#include "mix.hpp"
 #include "multirank/channel/queue.hpp"
+#include "multirank/collective/gather.hpp"
+#include "multirank/collective/reduce.hpp"
 #include "multirank/core/communicator.hpp"
 
 using multirank::Communicator;
 using multirank::Queue;
 using multirank::QueueOptions;
+using multirank::testing::cpu_seconds;
+using multirank::testing::mix;
 using namespace std::chrono_literals;
 
 namespace {
@@ -28,13 +34,6 @@ struct Item {
   std::uint64_t check;
   char pad[48];  // 64 bytes in all, like the benchmark's items
 };
-
-std::uint64_t mix(std::uint64_t x) {
-  x += 0x9e3779b97f4a7c15ULL;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-  return x ^ (x >> 31);
-}
 
 Item make_item(int producer, int seq) {
   Item it{};
@@ -48,13 +47,6 @@ std::vector<int> all_ranks(const Communicator& comm) {
   std::vector<int> r(static_cast<std::size_t>(comm.size()));
   std::iota(r.begin(), r.end(), 0);
   return r;
-}
-
-double cpu_seconds() {
-  rusage u{};
-  getrusage(RUSAGE_SELF, &u);
-  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
-         1e-6 * static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec);
 }
 
 // Puts `count` items from each producer and gets them all; a rank that is both interleaves so
@@ -100,19 +92,13 @@ void check_exactly_once(const Communicator& comm, const std::vector<int>& produc
   EXPECT_FALSE(q.is_consumer() && q.get().has_value());  // the end stays the end
   const auto counters = q.counters();
   EXPECT_LE(counters.peak_buffered, q.local_capacity());
-  constexpr int tag = 21;
-  if (comm.rank() != 0) {
-    comm.send(0, tag, got);
-    return;
-  }
-  std::vector<Item> all = got;
-  for (int r = 1; r < comm.size(); ++r) {
-    const auto part = comm.recv<std::vector<Item>>(r, tag);
+  const std::vector<std::uint64_t> got_per_rank = multirank::gather(comm, std::uint64_t{got.size()}, 0);
+  const std::vector<Item> all = multirank::gatherv(comm, got, 0);
+  if (comm.rank() != 0) return;
+  for (int r = 0; r < comm.size(); ++r)
     if (std::find(consumers.begin(), consumers.end(), r) == consumers.end()) {
-      EXPECT_TRUE(part.empty());
+      EXPECT_EQ(got_per_rank[static_cast<std::size_t>(r)], 0u) << "rank " << r << " is no consumer";
     }
-    all.insert(all.end(), part.begin(), part.end());
-  }
   ASSERT_EQ(all.size(), producers.size() * static_cast<std::size_t>(count));
   std::map<std::pair<int, int>, int> seen;
   std::uint64_t sum = 0;
@@ -249,9 +235,8 @@ TEST(Queue, EndOfStreamSemantics) {
   EXPECT_FALSE(q.get().has_value());
   EXPECT_FALSE(q.get_for(10ms).has_value());
   EXPECT_FALSE(q.try_get().has_value());
-  int total = 0;
-  MPI_Allreduce(&got, &total, 1, MPI_INT, MPI_SUM, comm.native());
-  EXPECT_EQ(total, 1);
+  // (The library's allreduce sleeps while it waits; a blocking MPI_Allreduce would spin.)
+  EXPECT_EQ(multirank::allreduce(comm, got, std::plus<>{}), 1);
 }
 
 TEST(Queue, GetForTimesOutWhileProducersAreOpen) {
@@ -282,8 +267,7 @@ TEST(Queue, CapacityBoundsWhatAProducerCanRunAhead) {
     EXPECT_GT(accepted, 0);
   }
   comm.barrier();
-  int total_accepted = 0;
-  MPI_Allreduce(&accepted, &total_accepted, 1, MPI_INT, MPI_SUM, comm.native());
+  const int total_accepted = multirank::allreduce(comm, accepted, std::plus<>{});
   // Now the consumer drains everything while the producer adds more: still exactly once.
   std::vector<Item> got;
   auto take = [&](std::optional<Item> x) {
@@ -310,11 +294,8 @@ TEST(Queue, CapacityBoundsWhatAProducerCanRunAhead) {
   }
   const auto c = q.counters();
   EXPECT_LE(c.peak_buffered, q.local_capacity());
-  unsigned long local[2] = {q.local_capacity(), c.peak_buffered};
-  unsigned long sums[2] = {0, 0};
-  MPI_Allreduce(local, sums, 2, MPI_UNSIGNED_LONG, MPI_SUM, comm.native());
-  EXPECT_LE(sums[0], 40UL);  // the shares add up to at most the capacity
-  EXPECT_LE(sums[1], 40UL);  // so the items held at once never exceed it
+  EXPECT_LE(multirank::allreduce(comm, q.local_capacity(), std::plus<>{}), 40U);  // the shares add up to at most the capacity
+  EXPECT_LE(multirank::allreduce(comm, c.peak_buffered, std::plus<>{}), 40U);     // so the items held at once never exceed it
   EXPECT_LE(total_accepted, 40);
 }
 
@@ -335,9 +316,7 @@ TEST(Queue, IdleConsumersGetItemsSlowOnesAreNotFlooded) {
   } else if (comm.rank() == 2) {  // fast
     while (q.get()) ++got;
   }
-  int counts[3] = {0, 0, 0};
-  int mine[3] = {0, comm.rank() == 1 ? got : 0, comm.rank() == 2 ? got : 0};
-  MPI_Allreduce(mine, counts, 3, MPI_INT, MPI_SUM, comm.native());
+  const std::vector<int> counts = multirank::allgather(comm, got);  // by rank; the producer's is 0
   EXPECT_EQ(counts[1] + counts[2], count);
   EXPECT_LE(counts[1], 20) << "the slow consumer hoarded items";
   EXPECT_GE(counts[2], count - 20);
@@ -347,23 +326,39 @@ TEST(Queue, SeveralQueuesOnOneCommunicatorStayApart) {
   const auto comm = Communicator::world();
   Queue<int> a(comm, all_ranks(comm), {0});
   Queue<std::int64_t> b(comm, all_ranks(comm), {comm.size() - 1});
+  // Every rank puts 0..199 into a and -1..-200 into b: each consumer must get exactly its own
+  // queue's items, each value once per rank, none of the other queue's, none lost.
+  std::map<std::int64_t, int> got_a;
+  std::map<std::int64_t, int> got_b;
   for (int i = 0; i < 200; ++i) {
     a.put(i);
     b.put(-static_cast<std::int64_t>(i) - 1);
     if (comm.rank() == 0) {
-      while (auto x = a.try_get()) ASSERT_GE(*x, 0);
+      while (auto x = a.try_get()) ++got_a[*x];
     }
     if (comm.rank() == comm.size() - 1) {
-      while (auto x = b.try_get()) ASSERT_LT(*x, 0);
+      while (auto x = b.try_get()) ++got_b[*x];
     }
   }
   a.close();
   b.close();
   if (comm.rank() == 0) {
-    while (auto x = a.get()) ASSERT_GE(*x, 0);
+    while (auto x = a.get()) ++got_a[*x];
   }
   if (comm.rank() == comm.size() - 1) {
-    while (auto x = b.get()) ASSERT_LT(*x, 0);
+    while (auto x = b.get()) ++got_b[*x];
+  }
+  std::map<std::int64_t, int> want_a;
+  std::map<std::int64_t, int> want_b;
+  for (int i = 0; i < 200; ++i) {
+    want_a[i] = comm.size();
+    want_b[-static_cast<std::int64_t>(i) - 1] = comm.size();
+  }
+  if (comm.rank() == 0) {
+    EXPECT_EQ(got_a, want_a);
+  }
+  if (comm.rank() == comm.size() - 1) {
+    EXPECT_EQ(got_b, want_b);
   }
 }
 
@@ -375,6 +370,9 @@ TEST(Queue, MisuseThrowsClearErrors) {
   EXPECT_THROW(Queue<int>(comm, {}, {0}), E);
   EXPECT_THROW(Queue<int>(comm, {0, 0}, {0}), E);
   EXPECT_THROW(Queue<int>(comm, {0}, {0}, 1), E);  // below 1 + 1 * 1
+  QueueOptions huge_batches;
+  huge_batches.max_batch = std::size_t{1} << 40;  // a batch's count travels in 32 bits
+  EXPECT_THROW(Queue<int>(comm, {0}, {0}, huge_batches), E);
   try {
     Queue<int> q(comm, {0}, {comm.size() + 5});
     ADD_FAILURE() << "no exception";
@@ -384,6 +382,10 @@ TEST(Queue, MisuseThrowsClearErrors) {
   if (comm.size() >= 2) {
     // Ranks that disagree on the arguments all get an error instead of a hang.
     EXPECT_THROW(Queue<int>(comm, {0}, {1}, comm.rank() == 0 ? 100 : 200), E);
+    // Even when one rank's arguments are also invalid on their own: it must not refuse alone
+    // while the others wait for it.
+    EXPECT_THROW(Queue<int>(comm, {0}, {comm.rank() == 0 ? comm.size() : 1}), E);
+    EXPECT_THROW(Queue<int>(comm, {0}, {1}, comm.rank() == 0 ? 1 : 100), E);
   }
   const int last = comm.size() - 1;
   Queue<int> q(comm, {0}, {last});

@@ -1,18 +1,11 @@
 #include <gtest/gtest.h>
-#include <sys/resource.h>
 
 #include <chrono>
 
+#include "cpu_seconds.hpp"
 #include "multirank/core/wait.hpp"
 
-namespace {
-double cpu_seconds() {
-  rusage u{};
-  getrusage(RUSAGE_SELF, &u);
-  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
-         static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) * 1e-6;
-}
-}  // namespace
+using multirank::testing::cpu_seconds;
 
 TEST(Backoff, LongWaitsUseLittleCpu) {
   const auto start = std::chrono::steady_clock::now();

@@ -23,7 +23,7 @@ TEST(BoostMpiView, SeesTheSameRanksAndCarriesMessages) {
   // The view is gone; the communicator still works (the view did not free it).
   const int next = (comm.rank() + 1) % comm.size();
   const int prev = (comm.rank() + comm.size() - 1) % comm.size();
-  auto req = comm.isend(next, 3, comm.rank());
-  EXPECT_EQ(comm.recv<int>(prev, 3), prev);
+  auto req = comm.isend(next, multirank::Tag{3}, comm.rank());
+  EXPECT_EQ(comm.recv<int>(prev, multirank::Tag{3}), prev);
   req.wait();
 }

@@ -7,7 +7,7 @@ TEST(SyncClock, AgreesWithRankZeroWithinTheRoundTrip) {
   const multirank::SyncClock clock(comm);
   // Rank 0 stamps a message; the receiver's synchronised clock must not be earlier than the
   // stamp by more than the offset error, and the message cannot take long on one node.
-  constexpr int tag = 2;
+  constexpr multirank::Tag tag{2};
   if (comm.rank() == 0) {
     EXPECT_EQ(clock.offset(), 0.0);
     for (int r = 1; r < comm.size(); ++r) comm.send(r, tag, clock.now());

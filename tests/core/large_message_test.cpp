@@ -14,9 +14,9 @@ TEST(LargeMessage, OverTwoGiBArrivesIntact) {
   if (comm.rank() == 0) {
     std::vector<std::uint64_t> data(words);
     for (std::size_t i = 0; i < words; ++i) data[i] = i * 0x9E3779B97F4A7C15ULL;
-    comm.send(1, 1, data);
+    comm.send(1, multirank::Tag{1}, data);
   } else {
-    const auto data = comm.recv<std::vector<std::uint64_t>>(0, 1);
+    const auto data = comm.recv<std::vector<std::uint64_t>>(0, multirank::Tag{1});
     ASSERT_EQ(data.size(), words);
     std::size_t bad = 0;
     for (std::size_t i = 0; i < words; ++i) bad += data[i] != i * 0x9E3779B97F4A7C15ULL;

@@ -4,11 +4,15 @@
 #include <map>
 #include <numeric>
 #include <string>
+#include <stdexcept>
 #include <tuple>
+#include <type_traits>
 #include <vector>
 
 #include "multirank/core/communicator.hpp"
 #include "multirank/core/int128.hpp"
+#include "multirank/pipeline/pipeline.hpp"
+#include "multirank/pool/task_error.hpp"
 
 using multirank::Communicator;
 using multirank::WireKind;
@@ -38,7 +42,7 @@ static_assert(multirank::wire_kind_v<Record> == WireKind::serialized);
 
 // Each rank sends to the next one in a ring and receives from the previous one.
 template <class T, class Make>
-void ring_roundtrip(const Communicator& comm, Make make, int tag = 3) {
+void ring_roundtrip(const Communicator& comm, Make make, multirank::Tag tag = multirank::Tag{3}) {
   const int next = (comm.rank() + 1) % comm.size();
   const int prev = (comm.rank() + comm.size() - 1) % comm.size();
   auto req = comm.isend(next, tag, make(comm.rank()));
@@ -56,8 +60,8 @@ TEST(Messages, RawValuesArriveIntact) {
   ring_roundtrip<multirank::uint128_t>(comm, [](int r) { return (static_cast<multirank::uint128_t>(r + 1) << 100) + 7; });
   const int next = (comm.rank() + 1) % comm.size();
   const int prev = (comm.rank() + comm.size() - 1) % comm.size();
-  auto req = comm.isend(next, 4, Particle{1.5, 2.5, 3.5, comm.rank()});
-  const auto p = comm.recv<Particle>(prev, 4);
+  auto req = comm.isend(next, multirank::Tag{4}, Particle{1.5, 2.5, 3.5, comm.rank()});
+  const auto p = comm.recv<Particle>(prev, multirank::Tag{4});
   req.wait();
   EXPECT_EQ(p.id, prev);
   EXPECT_DOUBLE_EQ(p.z, 3.5);
@@ -79,7 +83,7 @@ TEST(Messages, ContiguousRangesArriveIntact) {
 TEST(Messages, SerializedTypesArriveIntact) {
   const auto comm = Communicator::world();
   ring_roundtrip<Record>(comm, [](int r) {
-    return Record{"rank" + std::to_string(r), {"a", "bb", std::string(r, 'c')}, {{"x", r}, {"y", 2 * r}}};
+    return Record{"rank" + std::to_string(r), {"a", "bb", std::string(static_cast<std::size_t>(r), 'c')}, {{"x", r}, {"y", 2 * r}}};
   });
   ring_roundtrip<std::tuple<int, std::string, double>>(comm, [](int r) {
     return std::tuple<int, std::string, double>{r, std::string(100, 'z'), r * 1.25};
@@ -112,8 +116,8 @@ TEST(Messages, SplitAndReassembleAroundTheChunkLimit) {
   const int prev = (comm.rank() + comm.size() - 1) % comm.size();
   Big mine{};
   for (std::size_t i = 0; i < sizeof mine.data; ++i) mine.data[i] = static_cast<char>(i + static_cast<std::size_t>(comm.rank()));
-  auto req = comm.isend(next, 5, mine);
-  const Big got = comm.recv<Big>(prev, 5);
+  auto req = comm.isend(next, multirank::Tag{5}, mine);
+  const Big got = comm.recv<Big>(prev, multirank::Tag{5});
   req.wait();
   for (std::size_t i = 0; i < sizeof got.data; ++i) ASSERT_EQ(got.data[i], static_cast<char>(i + static_cast<std::size_t>(prev)));
   multirank::set_message_chunk_bytes(saved);
@@ -125,8 +129,8 @@ TEST(Messages, ManyMessagesKeepFifoOrderPerSender) {
   const int next = (comm.rank() + 1) % comm.size();
   const int prev = (comm.rank() + comm.size() - 1) % comm.size();
   std::vector<multirank::Request> reqs;
-  for (int i = 0; i < count; ++i) reqs.push_back(comm.isend(next, 6, i));
-  for (int i = 0; i < count; ++i) ASSERT_EQ(comm.recv<int>(prev, 6), i);
+  for (int i = 0; i < count; ++i) reqs.push_back(comm.isend(next, multirank::Tag{6}, i));
+  for (int i = 0; i < count; ++i) ASSERT_EQ(comm.recv<int>(prev, multirank::Tag{6}), i);
   multirank::wait_all(reqs);
 }
 
@@ -142,8 +146,8 @@ TEST(Messages, LibraryTrafficNeverMeetsTheUsersMessages) {
   const int user_value = 1000 + world_rank;
   MPI_Request user_req;
   MPI_Isend(&user_value, 1, MPI_INT, next, 9, MPI_COMM_WORLD, &user_req);
-  auto lib_req = comm.isend(next, 9, -world_rank);
-  EXPECT_EQ(comm.recv<int>(prev, 9), -prev);
+  auto lib_req = comm.isend(next, multirank::Tag{9}, -world_rank);
+  EXPECT_EQ(comm.recv<int>(prev, multirank::Tag{9}), -prev);
   int user_got = 0;
   MPI_Recv(&user_got, 1, MPI_INT, prev, 9, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
   EXPECT_EQ(user_got, 1000 + prev);
@@ -155,35 +159,42 @@ TEST(Messages, ProbeReportsSourceTagAndSize) {
   const auto comm = Communicator::world();
   const int next = (comm.rank() + 1) % comm.size();
   const int prev = (comm.rank() + comm.size() - 1) % comm.size();
-  auto req = comm.isend(next, 11, std::vector<std::int32_t>(17, 1));
-  const auto st = comm.probe(MPI_ANY_SOURCE, 11);
+  auto req = comm.isend(next, multirank::Tag{11}, std::vector<std::int32_t>(17, 1));
+  const auto st = comm.probe(MPI_ANY_SOURCE, multirank::Tag{11});
   EXPECT_EQ(st.source, prev);
   EXPECT_EQ(st.bytes, 17 * sizeof(std::int32_t));
-  EXPECT_EQ(comm.recv<std::vector<std::int32_t>>(st.source, 11).size(), 17U);
+  EXPECT_EQ(comm.recv<std::vector<std::int32_t>>(st.source, multirank::Tag{11}).size(), 17U);
   req.wait();
-  EXPECT_FALSE(comm.iprobe(MPI_ANY_SOURCE, 12).has_value());
-  EXPECT_FALSE(comm.probe_for(MPI_ANY_SOURCE, 12, std::chrono::milliseconds(20)).has_value());
+  EXPECT_FALSE(comm.iprobe(MPI_ANY_SOURCE, multirank::Tag{12}).has_value());
+  EXPECT_FALSE(comm.probe_for(MPI_ANY_SOURCE, multirank::Tag{12}, std::chrono::milliseconds(20)).has_value());
   comm.barrier();
 }
 
 TEST(Messages, InvalidRanksTagsAndSizesThrowUsageErrors) {
   const auto comm = Communicator::world();
-  EXPECT_THROW(comm.send(comm.size(), 1, 1), multirank::UsageError);
-  EXPECT_THROW(comm.send(-1, 1, 1), multirank::UsageError);
-  EXPECT_THROW(comm.send(0, -5, 1), multirank::UsageError);
-  EXPECT_THROW((void)comm.recv<int>(comm.size() + 3, 1), multirank::UsageError);
+  EXPECT_THROW(comm.send(comm.size(), multirank::Tag{1}, 1), multirank::UsageError);
+  EXPECT_THROW(comm.send(-1, multirank::Tag{1}, 1), multirank::UsageError);
+  EXPECT_THROW(comm.send(0, multirank::Tag{-5}, 1), multirank::UsageError);
+  // User tags stop below the pipes' and the library's; "any" is for receiving only.
+  EXPECT_THROW(comm.send(0, multirank::Tag{multirank::kUserTagLimit}, 1), multirank::UsageError);
+  EXPECT_THROW(comm.send(0, multirank::Tag::any(), 1), multirank::UsageError);
+  static_assert(multirank::Tag::pipe(0).value() >= multirank::kUserTagLimit);
+  static_assert(multirank::Tag(multirank::LibraryTag::clock).value() >
+                multirank::Tag::pipe(multirank::kPipeChannels - 1).value());
+  static_assert(multirank::Tag(multirank::LibraryTag::clock).reserved() && !multirank::Tag{3}.reserved());
+  EXPECT_THROW((void)comm.recv<int>(comm.size() + 3, multirank::Tag{1}), multirank::UsageError);
   EXPECT_THROW(multirank::set_message_chunk_bytes(0), multirank::UsageError);
   try {
-    comm.send(comm.size(), 1, 1);
+    comm.send(comm.size(), multirank::Tag{1}, 1);
   } catch (const multirank::UsageError& e) {
     EXPECT_NE(std::string(e.what()).find("out of range"), std::string::npos) << e.what();
   }
   // A message larger than the receiver expects is an MPI error with the routine named.
   const int next = (comm.rank() + 1) % comm.size();
   const int prev = (comm.rank() + comm.size() - 1) % comm.size();
-  auto req = comm.isend(next, 13, std::int64_t{42});
+  auto req = comm.isend(next, multirank::Tag{13}, std::int64_t{42});
   try {
-    (void)comm.recv<std::int32_t>(prev, 13);
+    (void)comm.recv<std::int32_t>(prev, multirank::Tag{13});
     ADD_FAILURE() << "a truncated receive must throw";
   } catch (const multirank::MpiError& e) {
     EXPECT_EQ(e.routine(), "MPI_Test");
@@ -191,6 +202,42 @@ TEST(Messages, InvalidRanksTagsAndSizesThrowUsageErrors) {
   }
   req.wait();
   comm.barrier();
+}
+
+TEST(Messages, DataThatIsNotWhatTheReceiverExpectsThrowsProtocolError) {
+  const auto comm = Communicator::world();
+  const int next = (comm.rank() + 1) % comm.size();
+  const int prev = (comm.rank() + comm.size() - 1) % comm.size();
+  // Fewer bytes than a raw T.
+  auto small = comm.isend(next, multirank::Tag{14}, std::int32_t{7});
+  EXPECT_THROW((void)comm.recv<std::int64_t>(prev, multirank::Tag{14}), multirank::ProtocolError);
+  small.wait();
+  // Bytes that are not a whole number of elements.
+  auto odd = comm.isend(next, multirank::Tag{15}, std::string("abcde"));
+  EXPECT_THROW((void)comm.recv<std::vector<std::int32_t>>(prev, multirank::Tag{15}), multirank::ProtocolError);
+  odd.wait();
+  // Bytes that are not an archive of the type received.
+  auto junk = comm.isend(next, multirank::Tag{16}, std::string("\x7f\x7f\x7f\x7f\x7f\x7f\x7f\x7f no archive"));
+  using Nested = std::map<std::string, std::vector<std::string>>;
+  EXPECT_THROW((void)comm.recv<Nested>(prev, multirank::Tag{16}), multirank::ProtocolError);
+  junk.wait();
+  comm.barrier();
+}
+
+TEST(Messages, EveryLibraryErrorHasOneRoot) {
+  static_assert(std::is_base_of_v<multirank::Error, multirank::UsageError>);
+  static_assert(std::is_base_of_v<multirank::Error, multirank::MpiError>);
+  static_assert(std::is_base_of_v<multirank::Error, multirank::ProtocolError>);
+  static_assert(std::is_base_of_v<std::runtime_error, multirank::Error>);
+  static_assert(std::is_base_of_v<multirank::Error, multirank::TaskError>);
+  static_assert(std::is_base_of_v<multirank::Error, multirank::CancelledError>);
+  static_assert(std::is_base_of_v<multirank::Error, multirank::PipelineError>);
+  static_assert(!std::is_base_of_v<multirank::UsageError, multirank::ProtocolError>);
+  try {
+    throw multirank::ProtocolError("x");
+  } catch (const multirank::Error& e) {
+    EXPECT_STREQ(e.what(), "x");
+  }
 }
 
 TEST(Messages, SplitCommunicatorsAreIndependent) {

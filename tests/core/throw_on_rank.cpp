@@ -17,7 +17,7 @@ int main(int argc, char** argv) {
       if (late) std::this_thread::sleep_for(std::chrono::milliseconds(30));
       throw std::runtime_error("deliberate failure on rank one");
     }
-    if (!late) (void)comm.recv<int>(1, 1);  // never arrives
+    if (!late) (void)comm.recv<int>(1, multirank::Tag{1});  // never arrives
     return 0;
   });
 }

@@ -10,6 +10,8 @@ rc=$?; expect "cmake --install succeeds" [ "$rc" -eq 0 ]
 expect "the exercises' headers are not installed" \
   [ ! -e "$work/prefix/include/multirank/kernels" -a ! -e "$work/prefix/include/multirank/pipeline/words.hpp" \
     -a ! -e "$work/prefix/include/multirank/collective/gmp.hpp" -a ! -e "$work/prefix/include/exercises" ]
+expect "no internal/ header is installed, nor included by an installed one" \
+  bash -c "[ -z \"\$(find '$work/prefix/include/multirank' -path '*/internal*')\" ] && ! grep -rq 'multirank/[a-z]*/internal/' '$work/prefix/include/multirank'"
 bad_includes=$(grep -rlE '#include <(hdf5|H5|unicode/|gmp|CLI/|nlohmann/)' "$work/prefix/include/multirank" \
                  --exclude-dir=study 2>/dev/null)
 expect "no installed core header includes HDF5, ICU, GMP, CLI11 or nlohmann" [ -z "$bad_includes" ]

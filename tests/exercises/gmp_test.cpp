@@ -47,11 +47,11 @@ TEST(Gmp, RawLimbsTravelIntoTheReceiversInteger) {
   if (comm.size() < 2) GTEST_SKIP() << "needs two ranks";
   const mpz_class big = (mpz_class(1) << 100000) + 12345;
   if (comm.rank() == 0) {
-    multirank::exercises::send_mpz(comm, 1, 7, big);
-    multirank::exercises::send_mpz(comm, 1, 7, mpz_class(0));
+    multirank::exercises::send_mpz(comm, 1, multirank::Tag{7}, big);
+    multirank::exercises::send_mpz(comm, 1, multirank::Tag{7}, mpz_class(0));
   } else if (comm.rank() == 1) {
-    EXPECT_EQ(multirank::exercises::recv_mpz(comm, 0, 7), big);
-    EXPECT_EQ(multirank::exercises::recv_mpz(comm, 0, 7), 0);
+    EXPECT_EQ(multirank::exercises::recv_mpz(comm, 0, multirank::Tag{7}), big);
+    EXPECT_EQ(multirank::exercises::recv_mpz(comm, 0, multirank::Tag{7}), 0);
   }
 }
 

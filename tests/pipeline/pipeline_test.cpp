@@ -78,10 +78,15 @@ TEST(Pipeline, FanOutAndFanInKeepExactCounts) {
   const auto comm = Communicator::world();
   long sum = 0, count = 0;
   std::atomic<int> ends{0};
+  long squared_here = 0;  // inputs this rank's "square" instance took
   Pipeline p(comm);
   p.source<long>("numbers", count_to(2000));
   p.stage<long, long>("square", [&](const StageContext&) {
-    return Worker<long, long>{[](long&& x, Emit<long>& out) { out(x * x); }, [&](Emit<long>&) { ++ends; }};
+    return Worker<long, long>{[&](long&& x, Emit<long>& out) {
+                                ++squared_here;
+                                out(x * x);
+                              },
+                              [&](Emit<long>&) { ++ends; }};
   }, {.ranks = kEveryRank});
   p.stage<long, long>("even", [&](const StageContext&) {
     return Worker<long, long>{[](long&& x, Emit<long>& out) { if (x % 2 == 0) out(x); }, [&](Emit<long>&) { ++ends; }};
@@ -98,6 +103,11 @@ TEST(Pipeline, FanOutAndFanInKeepExactCounts) {
   } else {
     EXPECT_EQ(count, 0);
   }
+  // Fan-out: every rank's instance took part, and together they took each input once.
+  const std::vector<long> squared = multirank::allgather(comm, squared_here);
+  for (int r = 0; r < comm.size(); ++r)
+    EXPECT_GT(squared[static_cast<std::size_t>(r)], 0) << "rank " << r << "'s instance of square took no input";
+  EXPECT_EQ(std::accumulate(squared.begin(), squared.end(), 0L), 2000);
   // end-of-stream: once per instance of every stage after the source.
   const long instances = comm.size() + std::min(2, comm.size()) + 1;
   EXPECT_EQ(sum_over(comm, ends.load()), instances);
@@ -223,4 +233,28 @@ TEST(Pipeline, MisuseIsAUsageError) {
                              {.ranks = 2, .ordered = true})),
                multirank::UsageError);
   EXPECT_THROW(p.run(), multirank::UsageError);  // no sink
+}
+
+// Ranks that build different chains all get a UsageError from run(), none waits for the others.
+TEST(Pipeline, RanksThatBuildDifferentChainsAllGetAUsageError) {
+  const auto comm = Communicator::world();
+  if (comm.size() < 2) GTEST_SKIP() << "needs two ranks to disagree";
+  Pipeline p(comm);
+  p.source<long>("numbers", count_to(10));
+  p.sink<long>(comm.rank() == 0 ? "sum" : "total", [](const StageContext&) { return SinkWorker<long>{[](long) {}}; });
+  try {
+    (void)p.run();
+    ADD_FAILURE() << "run() of different chains went ahead";
+  } catch (const multirank::UsageError& e) {
+    EXPECT_NE(std::string(e.what()).find("different chains"), std::string::npos) << e.what();
+  }
+  // The communicator is still usable: a matching chain runs.
+  Pipeline q(comm);
+  long sum = 0;
+  q.source<long>("numbers", count_to(10));
+  q.sink<long>("sum", [&](const StageContext&) { return SinkWorker<long>{[&](long v) { sum += v; }}; }, {.rank = 0});
+  (void)q.run();
+  if (comm.rank() == 0) {
+    EXPECT_EQ(sum, 45);
+  }
 }

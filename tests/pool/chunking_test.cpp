@@ -3,7 +3,7 @@
 
 #include <vector>
 
-#include "multirank/pool/chunksize.hpp"
+#include "multirank/pool/internal/chunk_policy.hpp"
 
 using multirank::detail::auto_chunk_items;
 using multirank::detail::wants_another_chunk;

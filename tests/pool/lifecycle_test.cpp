@@ -1,13 +1,13 @@
 // Pool lifetime: one-rank pools, pools one after another, close/join/terminate, a throwing body,
 // rank 0 not working, and idle ranks that do not spin.
 #include <gtest/gtest.h>
-#include <sys/resource.h>
 
 #include <chrono>
 #include <stdexcept>
 #include <thread>
 #include <vector>
 
+#include "cpu_seconds.hpp"
 #include "multirank/pool/pool.hpp"
 
 namespace {
@@ -17,6 +17,7 @@ using multirank::Future;
 using multirank::Pool;
 using multirank::run_pool;
 using multirank::task;
+using multirank::testing::cpu_seconds;
 
 int twice(int x) { return 2 * x; }
 int sleep_ms(int ms) {
@@ -28,13 +29,6 @@ std::vector<int> inputs(int n) {
   std::vector<int> v(static_cast<std::size_t>(n));
   for (int i = 0; i < n; ++i) v[static_cast<std::size_t>(i)] = i;
   return v;
-}
-
-double cpu_seconds() {
-  rusage u{};
-  getrusage(RUSAGE_SELF, &u);
-  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
-         1e-6 * static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec);
 }
 
 TEST(PoolLifecycle, OneRankPoolWorksAlone) {
@@ -67,9 +61,9 @@ TEST(PoolLifecycle, PoolsRunOneAfterAnotherOnTheSameCommunicator) {
   }
   // the caller's own traffic on the communicator is untouched by the pools
   if (comm.size() > 1) {
-    if (comm.rank() == 0) comm.send(1, 5, 123);
+    if (comm.rank() == 0) comm.send(1, multirank::Tag{5}, 123);
     if (comm.rank() == 1) {
-      EXPECT_EQ(comm.recv<int>(0, 5), 123);
+      EXPECT_EQ(comm.recv<int>(0, multirank::Tag{5}), 123);
     }
   }
 }
@@ -164,6 +158,29 @@ TEST(PoolLifecycle, IdleRanksDoNotSpin) {
   EXPECT_GE(wall, 0.5);
   EXPECT_LT(used, 0.15 * wall) << "rank " << comm.rank() << " used " << used << " s of CPU in " << wall
                                << " s while idle (a spinning thread would use ~1 s/s)";
+}
+
+}  // namespace
+
+namespace {
+
+TEST(PoolLifecycle, RanksWithDifferentOptionsAllGetAUsageError) {
+  const auto comm = Communicator::world();
+  if (comm.size() < 2) GTEST_SKIP() << "needs two ranks to disagree";
+  multirank::PoolOptions options;
+  options.records = comm.rank() != 1;
+  bool body_ran = false;
+  EXPECT_THROW(run_pool(comm, [&](Pool&) { body_ran = true; }, options), multirank::UsageError);
+  EXPECT_FALSE(body_ran);
+  // Refused ones included: rank 0's clock_rounds of 0 is refused on every rank, not on rank 0 alone.
+  options = {};
+  options.clock_rounds = comm.rank() == 0 ? 0 : 8;
+  EXPECT_THROW(run_pool(comm, [](Pool&) {}, options), multirank::UsageError);
+  std::vector<int> got;
+  run_pool(comm, [&](Pool& pool) { got = pool.map(task<twice>, inputs(50)); });
+  if (comm.rank() == 0) {
+    EXPECT_EQ(got.at(49), 98);
+  }
 }
 
 }  // namespace

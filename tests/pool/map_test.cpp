@@ -69,7 +69,9 @@ TEST(PoolMap, EveryRankTakesPartAndRecordsDescribeEachInput) {
   if (comm.rank() != 0) return;
   ASSERT_EQ(stats.tasks_per_rank.size(), static_cast<std::size_t>(comm.size()));
   EXPECT_EQ(std::accumulate(stats.tasks_per_rank.begin(), stats.tasks_per_rank.end(), std::uint64_t{0}), 20000u);
-  EXPECT_GT(stats.tasks_per_rank[0], 0u) << "rank 0 must compute too";
+  for (int r = 0; r < comm.size(); ++r)
+    EXPECT_GT(stats.tasks_per_rank[static_cast<std::size_t>(r)], 0u) << "rank " << r << " did no work";
+  EXPECT_GT(stats.chunks_per_rank[0], 0u) << "rank 0 must compute too";
   ASSERT_EQ(records.size(), 20000u);
   std::set<std::int64_t> ids;
   std::set<int> ranks;
@@ -85,13 +87,19 @@ TEST(PoolMap, EveryRankTakesPartAndRecordsDescribeEachInput) {
   EXPECT_EQ(ids.size(), 20000u);
   EXPECT_EQ(*ids.begin(), 0);
   EXPECT_EQ(*ids.rbegin(), 19999);
-  for (int r : ranks) EXPECT_LT(r, comm.size());
+  // The records say the same: every rank ran inputs, and no other rank did.
+  std::set<int> every;
+  for (int r = 0; r < comm.size(); ++r) every.insert(r);
+  EXPECT_EQ(ranks, every);
+  std::vector<std::uint64_t> per_rank(static_cast<std::size_t>(comm.size()), 0);
+  for (const auto& r : records) ++per_rank[static_cast<std::size_t>(r.rank)];
+  EXPECT_EQ(per_rank, stats.tasks_per_rank) << "records and stats disagree about who ran what";
 }
 
 TEST(PoolMap, SerializedAndContiguousTypesRoundTrip) {
   const auto comm = Communicator::world();
   std::vector<std::string> words;
-  for (int i = 0; i < 500; ++i) words.push_back(std::string(static_cast<std::size_t>(i % 13), 'a' + i % 26) + "ñ");
+  for (int i = 0; i < 500; ++i) words.push_back(std::string(static_cast<std::size_t>(i % 13), static_cast<char>('a' + i % 26)) + "ñ");
   std::vector<int> ns(300);
   std::iota(ns.begin(), ns.end(), 0);
   std::vector<std::string> got_words;
@@ -123,10 +131,10 @@ TEST(PoolMap, StarmapUnpacksTuples) {
 }
 
 TEST(PoolMap, TaskNamesComeFromTheFunctionOrTheRegistration) {
-  EXPECT_EQ(task<square>.name(), "{anonymous}::square");
+  EXPECT_EQ(task<square>.name(), "{anonymous}::square(long)");
   EXPECT_EQ(square_named.name(), "pool_test.square");
   EXPECT_NE(task<square>.key(), square_named.key());
-  EXPECT_EQ(task<square>.key(), multirank::task_key("{anonymous}::square"));
+  EXPECT_EQ(task<square>.key(), multirank::task_key("{anonymous}::square(long)"));
   EXPECT_THROW(multirank::Task<shout>{"pool_test.square"}, multirank::UsageError);
 }
 

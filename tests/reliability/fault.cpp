@@ -2,7 +2,7 @@
 // job is stopped while a slow flush runs.
 //   reliability_fault thread-throws R   a thread on rank R throws (std::terminate) mid-map
 //   reliability_fault main-throws R     rank R throws out of main's body while the others map
-//   reliability_fault segv R            a thread on rank R raises SIGSEGV mid-map
+//   reliability_fault segv R            a thread on rank R raises SIGSEGV mid-map (stop handlers on)
 //   reliability_fault slow-flush FILE MS  rank 0 registers a flush that takes MS milliseconds
 //                                       and then writes FILE; every rank waits for a stop signal
 // The map's tasks sleep (no CPU) and take about 8 s at 4 ranks, far longer than the checks allow.
@@ -54,6 +54,9 @@ int run(const std::string& mode, const std::string& arg, const std::string& extr
     return 0;
   }
   const int victim = std::stoi(arg);
+  // As the CLI does: when a crash ends the job, mpirun stops the other ranks, and multirank's
+  // handler says so on each (the crash itself leaves no message of multirank's).
+  if (mode == "segv") multirank::install_stop_handlers();
   if (comm.rank() == victim) {
     if (mode == "thread-throws") {
       std::thread([victim] {

@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # SIGKILL one worker rank in the middle of a pool map (factorial --list, journaled so that the
-# map is known to be under way) at 2, 3 and 4 ranks: the job ends within 10 s, non-zero, and
-# mpirun names the rank and the host.
+# map is known to be under way) at 2, 3 and 4 ranks: the job ends within 10 s, non-zero; rank 0's
+# own line says multirank stopped it (the stop handler ran, so its journal is sealed: every line
+# complete), and mpirun names the killed rank and the host. mpirun's line alone would prove
+# nothing of multirank: any program killed under mpirun gets it.
 set -u
 here=$(dirname "$0")
 source "$MULTIRANK_SOURCE_DIR/tests/e2e/lib.sh"
 source "$here/lib.sh"
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
+host=$(host_pattern)
 list=$(factorial_list 400 100000)
 
 for n in 2 3 4; do
@@ -26,6 +29,14 @@ for n in 2 3 4; do
   expect "$n ranks: ends within 10 s of the kill" [ "$took_ms" -lt 10000 ]
   expect "$n ranks: the launcher reports the killed rank and the host" \
     launcher_names_death "$victim" 9 "$out$err"
+  if [ "$MULTIRANK_MPI_VENDOR" = openmpi ]; then
+    # mpirun's line comes with any program; multirank's own (mpirun sends the others SIGTERM)
+    # and a sealed journal are what this program must add. Hydra SIGKILLs the others at once.
+    expect "$n ranks: multirank's own line says rank 0 was stopped" \
+      grep -Eq "^multirank: rank 0 on $host: stopped by SIGTERM$" <<<"$err"
+    expect "$n ranks: the journal is sealed (every line is complete JSON)" \
+      python3 -c 'import json, sys; [json.loads(l) for l in open(sys.argv[1])]' "$journal"
+  fi
   expect "$n ranks: the list did not complete" [ "$(journal_tasks "$journal")" -lt 400 ]
   expect "$n ranks: no rank outlives the job (1 s after)" wait_for 1 bash -c "! pgrep -f -- '--journa[l] $journal' >/dev/null"
 done

@@ -21,25 +21,20 @@
 #include <thread>
 #include <vector>
 
+#include "mix.hpp"
 #include "multirank/channel/pipe.hpp"
 #include "multirank/channel/queue.hpp"
+#include "multirank/collective/gather.hpp"
 #include "multirank/core/communicator.hpp"
 #include "multirank/pool/pool.hpp"
 
 using multirank::Communicator;
+using multirank::testing::mix;
 using namespace std::chrono_literals;
 
 namespace {
 
 constexpr std::size_t kMaxBytes = std::size_t{8} << 20;  // 8 MiB
-constexpr int kGatherTag = 101;
-
-std::uint64_t mix(std::uint64_t x) {
-  x += 0x9e3779b97f4a7c15ULL;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-  return x ^ (x >> 31);
-}
 
 /// The bytes of message `key`: a function of the key alone, so any rank can check them.
 std::vector<char> payload(std::uint64_t key, std::size_t bytes) {
@@ -137,18 +132,9 @@ std::vector<char> make_result(PoolInput in) {
   return payload(in.key, static_cast<std::size_t>(in.bytes));
 }
 
-/// Collects every rank's list on rank 0 (empty elsewhere).
+/// Collects every rank's list on rank 0, in rank order (empty elsewhere).
 std::vector<std::int64_t> gather_on_root(const Communicator& comm, const std::vector<std::int64_t>& mine) {
-  if (comm.rank() != 0) {
-    comm.send(0, kGatherTag, mine);
-    return {};
-  }
-  std::vector<std::int64_t> all = mine;
-  for (int r = 1; r < comm.size(); ++r) {
-    const auto part = comm.recv<std::vector<std::int64_t>>(r, kGatherTag);
-    all.insert(all.end(), part.begin(), part.end());
-  }
-  return all;
+  return multirank::gatherv(comm, mine, 0);
 }
 
 std::int64_t pack(int source, int seq) { return (static_cast<std::int64_t>(source) << 32) | seq; }

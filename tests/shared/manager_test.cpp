@@ -31,6 +31,14 @@ TEST(Manager, SetGetEraseAndTypes) {
   EXPECT_FALSE(m.get<int>("missing").has_value());
   EXPECT_EQ(m.get_or<int>("missing", 9), 9);
   EXPECT_THROW((void)m.get<int>("pi"), multirank::UsageError);  // stored as double
+  try {
+    (void)m.get<std::vector<int>>("tags");
+    ADD_FAILURE() << "read as another type";
+  } catch (const multirank::UsageError& e) {
+    // The entry's type is its stable name, the same from every compiler (not typeid's).
+    EXPECT_NE(std::string(e.what()).find("holds a std::vector<std::string>, not a std::vector<int>"), std::string::npos)
+        << e.what();
+  }
   EXPECT_TRUE(m.contains("pi"));
   EXPECT_EQ(m.size(), 3U);
   EXPECT_EQ(m.keys(), (std::vector<std::string>{"name", "pi", "tags"}));
@@ -59,7 +67,7 @@ TEST(Manager, ConcurrentUpdatesAndAppendsAreConsistent) {
   ASSERT_EQ(items.size(), static_cast<std::size_t>(p + 1));
   for (int r = 0; r < p; ++r) EXPECT_EQ(items.at("rank" + std::to_string(r)), std::int64_t{n} * (n - 1) / 2);
   auto list = m.list<std::pair<int, int>>();
-  ASSERT_EQ(list.size(), static_cast<std::size_t>(n) * p);
+  ASSERT_EQ(list.size(), static_cast<std::size_t>(n) * static_cast<std::size_t>(p));
   EXPECT_EQ(m.list_size(), list.size());
   // Each rank's items appear in its own order, and every (rank, i) exactly once.
   std::vector<int> next(static_cast<std::size_t>(p), 0);
@@ -85,6 +93,22 @@ TEST(Manager, ManyManagersOpenAndCloseCleanly) {
     EXPECT_EQ(m.get<int>("k").value_or(-1), comm.size());
     EXPECT_EQ(m.list<int>(), std::vector<int>(static_cast<std::size_t>(comm.size()), k));
   }  // the destructor closes collectively: no hang, no lost request
+}
+
+}  // namespace
+
+namespace {
+
+TEST(Manager, RanksThatNameDifferentHostsAllGetAUsageError) {
+  const auto comm = Communicator::world();
+  if (comm.size() < 2) GTEST_SKIP() << "needs two ranks to disagree";
+  // Rank 0 names a host out of range: it would refuse alone, and the others wait for it.
+  EXPECT_THROW(multirank::Manager(comm, comm.rank() == 0 ? comm.size() : 0), multirank::UsageError);
+  EXPECT_THROW(multirank::Manager(comm, comm.rank() == 0 ? 1 : 0), multirank::UsageError);
+  multirank::Manager m(comm, 1);
+  m.append(comm.rank());
+  comm.barrier();
+  EXPECT_EQ(m.list_size(), static_cast<std::size_t>(comm.size()));
 }
 
 }  // namespace

@@ -57,7 +57,7 @@ TEST(SharedValue, FetchAddHandsOutEveryTicketOnce) {
   // Tickets are distinct across ranks and cover [0, P*n): their sum and count say so.
   const std::uint64_t sum = std::accumulate(mine.begin(), mine.end(), std::uint64_t{0});
   const auto total = multirank::allreduce(comm, sum, std::plus<>{});
-  const std::uint64_t all = static_cast<std::uint64_t>(n) * comm.size();
+  const std::uint64_t all = static_cast<std::uint64_t>(n) * static_cast<std::uint64_t>(comm.size());
   EXPECT_EQ(total, all * (all - 1) / 2);
   EXPECT_TRUE(std::is_sorted(mine.begin(), mine.end()));
 }

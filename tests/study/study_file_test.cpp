@@ -26,9 +26,9 @@ std::string shared_temp_dir(const Communicator& comm) {
   if (comm.rank() == 0) {
     std::string templ = (fs::temp_directory_path() / "multirank-study-test-XXXXXX").string();
     dir = mkdtemp(templ.data());
-    for (int r = 1; r < comm.size(); ++r) comm.send(r, 3, dir);
+    for (int r = 1; r < comm.size(); ++r) comm.send(r, multirank::Tag{3}, dir);
   } else {
-    dir = comm.recv<std::string>(0, 3);
+    dir = comm.recv<std::string>(0, multirank::Tag{3});
   }
   return dir;
 }

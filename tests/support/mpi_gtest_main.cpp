@@ -6,7 +6,9 @@
 
 #include <cstdio>
 #include <string>
+#include <vector>
 
+#include "multirank/collective/gather.hpp"
 #include "multirank/collective/reduce.hpp"
 #include "multirank/core/communicator.hpp"
 #include "multirank/core/environment.hpp"
@@ -24,19 +26,14 @@ class RankFailureCollector : public testing::EmptyTestEventListener {
   }
 
   void OnTestEnd(const testing::TestInfo& info) override {
-    constexpr int tag = 7;
-    if (comm_.rank() != 0) {
-      comm_.send(0, tag, failures_);
-    } else {
-      for (int r = 1; r < comm_.size(); ++r) {
-        const auto text = comm_.recv<std::string>(r, tag);
-        if (!text.empty()) {
-          std::printf("[  RANK %d ] FAILED %s.%s\n%s", r, info.test_suite_name(), info.name(), text.c_str());
-          any_remote_failure_ = true;
-        }
+    const std::vector<std::string> all = multirank::gather(comm_, failures_, 0);  // sleeps while it waits
+    for (std::size_t r = 1; r < all.size(); ++r) {
+      if (!all[r].empty()) {
+        std::printf("[  RANK %zu ] FAILED %s.%s\n%s", r, info.test_suite_name(), info.name(), all[r].c_str());
+        any_remote_failure_ = true;
       }
-      std::fflush(stdout);
     }
+    std::fflush(stdout);
     failures_.clear();
   }
 

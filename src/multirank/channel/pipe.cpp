@@ -1,7 +1,6 @@
 #include "multirank/channel/pipe.hpp"
 
 #include <mpi.h>
-#include <sched.h>
 
 #include <chrono>
 #include <cstdint>
@@ -14,41 +13,29 @@ namespace {
 
 constexpr std::size_t kLargeHeaderBytes = sizeof(std::uint64_t) + 1;
 
-// Polls of MPI_Test back to back before the Backoff takes over: a small message on shared
-// memory lands within a microsecond or two, and a Backoff poll (a pause and a clock read) would
-// notice it later than a blocking MPI_Recv does. A few microseconds, inside the Backoff's own
-// spinning window, so waiting longer still sleeps.
-constexpr int kTightPolls = 100;
+// How a pipe waits for a small message: 100 polls of MPI_Test back to back before the usual
+// backoff. A small message on shared memory lands within a microsecond or two, and a paced poll
+// (a pause and a clock read) would notice it later than a blocking MPI_Recv does. A few
+// microseconds, inside the spinning window, so waiting longer still sleeps.
+constexpr BackoffPolicy kMessagePolicy{.tight_polls = 100};
 
-void wait_request(MPI_Request& request, MPI_Status* status) {
-  for (int i = 0; i < kTightPolls; ++i)
-    if (test_request(request, status)) return;
-  wait_until([&] { return test_request(request, status); });
-}
-
-// Waits for a large transfer (either side). The transfer is in flight and MPI moves it along
-// only while it is polled, so polling goes on for about as long as the copy should take at
-// 0.5 GB/s (yielding the core now and then), as a blocking MPI call would; only then does the
-// Backoff's sleeping start. Sleeping from the outset wakes up to a millisecond after the data
-// moved, and halves the bandwidth of a stream of large items.
-template <class Done>
-void wait_transfer(std::size_t bytes, Done done) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::microseconds(200 + bytes / 500);
-  for (unsigned polls = 1; !done(); ++polls) {
-    if (polls % 64 == 0) {
-      if (std::chrono::steady_clock::now() >= deadline) {
-        wait_until(done);
-        return;
-      }
-      sched_yield();
-    }
-  }
+// How a pipe waits for a large transfer (either side). The transfer is in flight and MPI moves
+// it along only while it is polled, so polling goes on for about as long as the copy should take
+// at 0.5 GB/s (yielding the core every 64 polls), as a blocking MPI call would; only then does
+// sleeping start. Sleeping from the outset wakes up to a millisecond after the data moved, and
+// halves the bandwidth of a stream of large items.
+BackoffPolicy transfer_policy(std::size_t bytes) {
+  BackoffPolicy policy;
+  policy.spin = std::chrono::microseconds(0);
+  policy.yield = std::chrono::microseconds(200 + static_cast<std::chrono::microseconds::rep>(bytes / 500));
+  policy.yield_every = 64;
+  return policy;
 }
 
 }  // namespace
 
 void throw_pipe_mismatch(int peer, int channel, std::size_t got, std::size_t expected) {
-  throw UsageError("Pipe: a malformed item from rank " + std::to_string(peer) + " on channel " +
+  throw ProtocolError("Pipe: a malformed item from rank " + std::to_string(peer) + " on channel " +
                    std::to_string(channel) + " (" + std::to_string(got) + " payload bytes where units of " +
                    std::to_string(expected) + " were expected); are both ends Pipe<T> of the same T?");
 }
@@ -64,7 +51,7 @@ PipeTransport::PipeTransport(const Communicator& comm, int peer, int channel) {
   comm_ = &comm;
   peer_ = peer;
   channel_ = channel;
-  tag_ = pipe_channel_tag(channel);
+  tag_ = Tag::pipe(channel);
 }
 
 PipeTransport::PipeTransport(PipeTransport&& other) noexcept
@@ -118,9 +105,9 @@ void PipeTransport::send_frame(const void* frame, std::size_t bytes) {
   if (bytes < message_chunk_bytes()) {
     // One piece: post it ourselves, skipping the general path's bookkeeping (latency matters here).
     MPI_Request request = MPI_REQUEST_NULL;
-    check_mpi(MPI_Isend(frame, static_cast<int>(bytes), MPI_BYTE, peer_, tag_, comm_->native(), &request),
+    check_mpi(MPI_Isend(frame, static_cast<int>(bytes), MPI_BYTE, peer_, tag_.value(), comm_->native(), &request),
               "MPI_Isend");
-    wait_request(request, MPI_STATUS_IGNORE);
+    wait_request(request, MPI_STATUS_IGNORE, kMessagePolicy);
     return;
   }
   comm_->send_bytes(peer_, tag_, frame, bytes);
@@ -151,7 +138,7 @@ void PipeTransport::send(const void* data, std::size_t bytes) {
     return;
   }
   Request payload = comm_->isend_bytes(peer_, tag_, data, bytes, nullptr);
-  wait_transfer(bytes, [&payload] { return payload.test(); });
+  wait_until([&payload] { return payload.test(); }, transfer_policy(bytes));
 }
 
 Request PipeTransport::isend(const void* data, std::size_t bytes, std::shared_ptr<const void> keep) {
@@ -176,9 +163,17 @@ void PipeTransport::send_end() {
 std::size_t PipeTransport::recv_small(void* buffer, std::size_t capacity) {
   MPI_Request request = MPI_REQUEST_NULL;
   MPI_Status status;
-  check_mpi(MPI_Irecv(buffer, static_cast<int>(capacity), MPI_BYTE, peer_, tag_, comm_->native(), &request),
+  check_mpi(MPI_Irecv(buffer, static_cast<int>(capacity), MPI_BYTE, peer_, tag_.value(), comm_->native(), &request),
             "MPI_Irecv");
-  wait_request(request, &status);
+  try {
+    wait_request(request, &status, kMessagePolicy);
+  } catch (const MpiError& e) {
+    // A larger message than this end's items: the peer sends another type.
+    int error_class = MPI_SUCCESS;
+    if (MPI_Error_class(e.code(), &error_class) == MPI_SUCCESS && error_class == MPI_ERR_TRUNCATE)
+      throw_pipe_mismatch(peer_, channel_, capacity, capacity - 1);
+    throw;
+  }
   int count = 0;
   check_mpi(MPI_Get_count(&status, MPI_BYTE, &count), "MPI_Get_count");
   return static_cast<std::size_t>(count);
@@ -218,9 +213,9 @@ void PipeTransport::recv_large(void* destination, std::size_t bytes) {
   // One piece (a message shorter than a chunk travels whole): post it and poll it through.
   MPI_Request request = MPI_REQUEST_NULL;
   MPI_Status status;
-  check_mpi(MPI_Irecv(destination, static_cast<int>(bytes), MPI_BYTE, peer_, tag_, comm_->native(), &request),
+  check_mpi(MPI_Irecv(destination, static_cast<int>(bytes), MPI_BYTE, peer_, tag_.value(), comm_->native(), &request),
             "MPI_Irecv");
-  wait_transfer(bytes, [&request, &status] { return test_request(request, &status); });
+  wait_request(request, &status, transfer_policy(bytes));
   int count = 0;
   check_mpi(MPI_Get_count(&status, MPI_BYTE, &count), "MPI_Get_count");
   if (static_cast<std::size_t>(count) != bytes) throw_pipe_mismatch(peer_, channel_, static_cast<std::size_t>(count), bytes);

@@ -36,15 +36,9 @@
 #include "multirank/core/communicator.hpp"
 #include "multirank/core/error.hpp"
 #include "multirank/core/request.hpp"
+#include "multirank/core/tags.hpp"
 
 namespace multirank {
-
-/// How many independent pipe channels one pair of ranks has on one communicator.
-inline constexpr int kPipeChannels = 10000;
-
-/// The MPI tag a pipe on `channel` uses: channels count down from just below kReservedTagBase,
-/// so channel 0 is tag 29999. Keep other traffic between the two ranks off those tags.
-constexpr int pipe_channel_tag(int channel) noexcept { return kReservedTagBase - 1 - channel; }
 
 namespace detail {
 
@@ -84,7 +78,7 @@ class PipeTransport {
   /// The channel number.
   [[nodiscard]] int channel() const noexcept { return channel_; }
   /// The MPI tag of this channel.
-  [[nodiscard]] int tag() const noexcept { return tag_; }
+  [[nodiscard]] Tag tag() const noexcept { return tag_; }
 
   /// Sends a payload; returns once `data` may be reused.
   void send(const void* data, std::size_t bytes);
@@ -123,7 +117,7 @@ class PipeTransport {
   const Communicator* comm_ = nullptr;
   int peer_ = -1;
   int channel_ = -1;
-  int tag_ = 0;
+  Tag tag_ = Tag::pipe(0);
   std::vector<char> send_buf_;
   std::vector<char> recv_buf_;
   std::deque<Request> pending_;  ///< sends to this rank itself not yet received (waited for on destruction)
@@ -141,7 +135,7 @@ class PipeTransport {
 /// - `close()` tells the peer no more items follow; once the peer closed and every item was
 ///   received, `recv()` returns an empty optional (end-of-stream), again on every later call.
 /// - Several pipes between the same two ranks never interfere when their `channel`s differ;
-///   a pipe on channel c uses tag pipe_channel_tag(c) of `comm`.
+///   a pipe on channel c uses Tag::pipe(c) of `comm`, which no user tag can equal.
 /// - T travels as core/codec.hpp describes (raw, contiguous or Boost-serialized) and must be
 ///   default-constructible.
 /// \note An end is meant for one thread; one thread sending while another receives is fine.
@@ -195,7 +189,7 @@ class Pipe {
     } else if constexpr (wire_kind_v<T> == WireKind::contiguous) {
       t_.send(value.data(), value.size() * sizeof(typename T::value_type));
     } else {
-      const std::string bytes = serialize_to_bytes(value);
+      const std::string bytes = encode_bytes(value);
       t_.send(bytes.data(), bytes.size());
     }
   }
@@ -205,7 +199,7 @@ class Pipe {
   [[nodiscard]] Request isend(T value) {
     require_open("isend");
     if constexpr (wire_kind_v<T> == WireKind::serialized) {
-      auto bytes = std::make_shared<const std::string>(serialize_to_bytes(value));
+      auto bytes = std::make_shared<const std::string>(encode_bytes(value));
       return t_.isend(bytes->data(), bytes->size(), bytes);
     } else {
       auto owned = std::make_shared<const T>(std::move(value));
@@ -259,9 +253,9 @@ class Pipe {
       if (large) {
         std::string bytes(head.bytes, '\0');
         t_.recv_large(bytes.data(), head.bytes);
-        deserialize_from_bytes(std::span<const char>(bytes.data(), bytes.size()), out);
+        decode_bytes(std::span<const char>(bytes.data(), bytes.size()), out);
       } else {
-        deserialize_from_bytes(t_.received(head.bytes), out);
+        decode_bytes(t_.received(head.bytes), out);
       }
     }
     return true;

@@ -15,6 +15,7 @@
 ///   }
 /// \endcode
 
+#include <algorithm>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -35,9 +36,8 @@
 namespace multirank {
 namespace detail {
 
-/// The typed outbox and inbox of one rank, and how a batch of T is encoded: trivially copyable
-/// items back to back; others each as an 8-byte length and its codec bytes (raw, contiguous or
-/// Boost-serialized, see core/codec.hpp), so an empty string or vector is a valid item.
+/// The typed outbox and inbox of one rank. A batch is items framed by the one codec
+/// (core/codec.hpp): trivially copyable items back to back, others each as a length and its bytes.
 template <class T>
 class QueueItems final : public QueueStore {
  public:
@@ -51,33 +51,31 @@ class QueueItems final : public QueueStore {
 
   [[nodiscard]] std::size_t batch_items(std::size_t max_items, std::size_t max_bytes) const override {
     std::size_t per_item = 64;  // a serialized item's size is only known once encoded: a guess
-    if constexpr (wire_kind_v<T> == WireKind::raw) {
+    if constexpr (fixed_item_bytes<T> != 0) {
       per_item = sizeof(T);
     } else if constexpr (wire_kind_v<T> == WireKind::contiguous) {
-      if (!outbox.empty()) per_item = encoded_size(outbox.front());
+      if (!outbox.empty()) per_item = sizeof(std::uint64_t) + outbox.front().size() * sizeof(typename T::value_type);
     }
     return std::max<std::size_t>(1, std::min(max_items, max_bytes / std::max<std::size_t>(per_item, 1)));
   }
 
-  std::size_t pack(std::size_t max_items, std::size_t max_bytes, std::vector<char>& out) override {
+  std::size_t pack(std::size_t max_items, std::size_t max_bytes, std::string& out) override {
     std::size_t moved = 0;
-    if constexpr (wire_kind_v<T> == WireKind::raw) {
-      const std::size_t by_bytes = std::max<std::size_t>(1, max_bytes / sizeof(T));
-      moved = std::min({max_items, outbox.size(), by_bytes});
-      const std::size_t at = out.size();
-      out.resize(at + moved * sizeof(T));
-      for (std::size_t i = 0; i < moved; ++i)
-        std::memcpy(out.data() + at + i * sizeof(T), static_cast<const void*>(&outbox[i]), sizeof(T));
+    const std::size_t start = out.size();
+    if constexpr (fixed_item_bytes<T> != 0) {
+      moved = std::min({max_items, outbox.size(), std::max<std::size_t>(1, max_bytes / sizeof(T))});
+      out.reserve(start + moved * sizeof(T));
+      for (std::size_t i = 0; i < moved; ++i) append_item(out, outbox[i]);
       outbox.erase(outbox.begin(), outbox.begin() + static_cast<std::ptrdiff_t>(moved));
     } else {
-      const std::size_t start = out.size();
-      while (moved < max_items && !outbox.empty() && (moved == 0 || out.size() - start + encoded_size(outbox.front()) <= max_bytes)) {
-        if constexpr (wire_kind_v<T> == WireKind::contiguous) {
-          const T& item = outbox.front();
-          append(out, item.data(), item.size() * sizeof(typename T::value_type));
-        } else {
-          const std::string bytes = serialize_to_bytes(outbox.front());
-          append(out, bytes.data(), bytes.size());
+      // At least one item; then items while the batch stays within max_bytes (an item is known
+      // to fit only once it is encoded: one that overflows goes back to the next batch).
+      while (moved < max_items && !outbox.empty()) {
+        const std::size_t before = out.size();
+        append_item(out, outbox.front());
+        if (moved > 0 && out.size() - start > max_bytes) {
+          out.resize(before);
+          break;
         }
         outbox.pop_front();
         ++moved;
@@ -87,61 +85,12 @@ class QueueItems final : public QueueStore {
   }
 
   void unpack(std::span<const char> bytes, std::size_t count) override {
-    if constexpr (wire_kind_v<T> == WireKind::raw) {
-      if (bytes.size() != count * sizeof(T)) malformed(bytes.size(), count);
-      for (std::size_t i = 0; i < count; ++i) {
-        T& item = inbox.emplace_back();
-        std::memcpy(static_cast<void*>(&item), bytes.data() + i * sizeof(T), sizeof(T));
-      }
-    } else {
-      std::size_t at = 0;
-      for (std::size_t i = 0; i < count; ++i) {
-        std::uint64_t length = 0;
-        if (bytes.size() - at < sizeof length) malformed(bytes.size(), count);
-        std::memcpy(&length, bytes.data() + at, sizeof length);
-        at += sizeof length;
-        if (bytes.size() - at < length) malformed(bytes.size(), count);
-        const std::span<const char> piece = bytes.subspan(at, static_cast<std::size_t>(length));
-        at += static_cast<std::size_t>(length);
-        T& item = inbox.emplace_back();
-        if constexpr (wire_kind_v<T> == WireKind::contiguous) {
-          using E = typename T::value_type;
-          if (piece.size() % sizeof(E) != 0) malformed(bytes.size(), count);
-          item.resize(piece.size() / sizeof(E));
-          if (!piece.empty()) std::memcpy(static_cast<void*>(item.data()), piece.data(), piece.size());
-        } else {
-          deserialize_from_bytes(piece, item);
-        }
-      }
-    }
+    read_batch<T>(bytes, count, [this]() -> T& { return inbox.emplace_back(); });
   }
 
   void clear() override {
     outbox.clear();
     inbox.clear();
-  }
-
- private:
-  // Bytes an item adds to a batch, where that is known without encoding it.
-  static std::size_t encoded_size(const T& item) {
-    if constexpr (wire_kind_v<T> == WireKind::contiguous) {
-      return sizeof(std::uint64_t) + item.size() * sizeof(typename T::value_type);
-    } else {
-      return sizeof(std::uint64_t);  // serialized: its size is known once encoded
-    }
-  }
-
-  static void append(std::vector<char>& out, const void* data, std::size_t bytes) {
-    const std::uint64_t length = bytes;
-    const std::size_t at = out.size();
-    out.resize(at + sizeof length + bytes);
-    std::memcpy(out.data() + at, &length, sizeof length);
-    if (bytes > 0) std::memcpy(out.data() + at + sizeof length, data, bytes);
-  }
-
-  [[noreturn]] static void malformed(std::size_t bytes, std::size_t count) {
-    throw UsageError("Queue: a malformed batch (" + std::to_string(count) + " items in " + std::to_string(bytes) +
-                     " bytes); do all ranks build Queue<T> with the same T?");
   }
 };
 

@@ -10,7 +10,7 @@
 #include <string>
 
 #include "multirank/collective/datatype.hpp"
-#include "multirank/collective/nonblocking.hpp"
+#include "multirank/core/wait.hpp"
 #include "multirank/core/codec.hpp"
 #include "multirank/core/communicator.hpp"
 
@@ -50,9 +50,9 @@ void broadcast(const Communicator& comm, T& value, int root = 0) {
     detail::broadcast_bytes(comm, value.data(), static_cast<std::size_t>(n) * sizeof(E), root);
   } else {
     std::string bytes;
-    if (comm.rank() == root) bytes = serialize_to_bytes(value);
+    if (comm.rank() == root) bytes = encode_bytes(value);
     broadcast(comm, bytes, root);
-    if (comm.rank() != root) deserialize_from_bytes(std::span<const char>(bytes.data(), bytes.size()), value);
+    if (comm.rank() != root) decode_bytes(std::span<const char>(bytes.data(), bytes.size()), value);
   }
 }
 

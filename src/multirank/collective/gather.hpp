@@ -15,8 +15,7 @@
 
 #include "multirank/collective/broadcast.hpp"
 #include "multirank/collective/datatype.hpp"
-#include "multirank/collective/nonblocking.hpp"
-#include "multirank/collective/tags.hpp"
+#include "multirank/core/wait.hpp"
 #include "multirank/core/communicator.hpp"
 
 namespace multirank {
@@ -36,11 +35,11 @@ std::vector<T> gather(const Communicator& comm, const T& value, int root = 0) {
     wait_request(req);
   } else {
     if (!is_root) {
-      comm.send(root, collective_tags::kGather, value);
+      comm.send(root, LibraryTag::gather, value);
     } else {
       out.reserve(static_cast<std::size_t>(comm.size()));
       for (int r = 0; r < comm.size(); ++r)
-        out.push_back(r == root ? value : comm.recv<T>(r, collective_tags::kGather));
+        out.push_back(r == root ? value : comm.recv<T>(r, LibraryTag::gather));
     }
   }
   return out;
@@ -97,13 +96,13 @@ std::vector<T> gatherv(const Communicator& comm, std::span<const T> values, int 
   }
   // Serialized items, or more elements than an int counts: one message per rank.
   if (!is_root) {
-    comm.send(root, collective_tags::kGather, std::vector<T>(values.begin(), values.end()));
+    comm.send(root, LibraryTag::gather, std::vector<T>(values.begin(), values.end()));
   } else {
     for (int r = 0; r < comm.size(); ++r) {
       if (r == root) {
         out.insert(out.end(), values.begin(), values.end());
       } else {
-        auto part = comm.recv<std::vector<T>>(r, collective_tags::kGather);
+        auto part = comm.recv<std::vector<T>>(r, LibraryTag::gather);
         out.insert(out.end(), std::make_move_iterator(part.begin()), std::make_move_iterator(part.end()));
       }
     }

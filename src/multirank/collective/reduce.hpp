@@ -24,9 +24,8 @@
 
 #include "multirank/collective/broadcast.hpp"
 #include "multirank/collective/datatype.hpp"
-#include "multirank/collective/nonblocking.hpp"
+#include "multirank/core/wait.hpp"
 #include "multirank/collective/ops.hpp"
-#include "multirank/collective/tags.hpp"
 #include "multirank/core/communicator.hpp"
 
 namespace multirank {
@@ -59,11 +58,11 @@ T tree_reduce_to_zero(const Communicator& comm, T acc, Op& op) {
   const int size = comm.size();
   for (int mask = 1; mask < size; mask <<= 1) {
     if (rank & mask) {
-      comm.send(rank - mask, collective_tags::kReduce, acc);
+      comm.send(rank - mask, LibraryTag::reduce, acc);
       break;
     }
     if (rank + mask < size) {
-      T right = comm.recv<T>(rank + mask, collective_tags::kReduce);
+      T right = comm.recv<T>(rank + mask, LibraryTag::reduce);
       acc = op(std::as_const(acc), std::as_const(right));
     }
   }
@@ -90,8 +89,8 @@ T reduce(const Communicator& comm, const T& value, Op op, int root = 0) {
   }
   T acc = detail::tree_reduce_to_zero(comm, value, op);
   if (root != 0) {
-    if (comm.rank() == 0) comm.send(root, collective_tags::kReduce, acc);
-    if (comm.rank() == root) acc = comm.recv<T>(0, collective_tags::kReduce);
+    if (comm.rank() == 0) comm.send(root, LibraryTag::reduce, acc);
+    if (comm.rank() == root) acc = comm.recv<T>(0, LibraryTag::reduce);
   }
   return acc;
 }

@@ -17,9 +17,8 @@
 
 #include "multirank/collective/broadcast.hpp"
 #include "multirank/collective/datatype.hpp"
-#include "multirank/collective/nonblocking.hpp"
+#include "multirank/core/wait.hpp"
 #include "multirank/collective/partition.hpp"
-#include "multirank/collective/tags.hpp"
 #include "multirank/core/communicator.hpp"
 
 namespace multirank {
@@ -41,10 +40,10 @@ T scatter(const Communicator& comm, std::span<const T> values, int root = 0) {
     wait_request(req);
     return out;
   } else {
-    if (!is_root) return comm.recv<T>(root, collective_tags::kScatter);
+    if (!is_root) return comm.recv<T>(root, LibraryTag::scatter);
     std::vector<Request> sends;
     for (int r = 0; r < comm.size(); ++r)
-      if (r != root) sends.push_back(comm.isend_ref(r, collective_tags::kScatter, values[static_cast<std::size_t>(r)]));
+      if (r != root) sends.push_back(comm.isend_ref(r, LibraryTag::scatter, values[static_cast<std::size_t>(r)]));
     wait_all(sends);
     return values[static_cast<std::size_t>(root)];
   }
@@ -101,13 +100,13 @@ std::vector<T> scatterv(const Communicator& comm, std::span<const T> data, std::
     }
   }
   // Serialized items, or more elements than an int counts: one message per rank.
-  if (!is_root) return comm.recv<std::vector<T>>(root, collective_tags::kScatter);
+  if (!is_root) return comm.recv<std::vector<T>>(root, LibraryTag::scatter);
   std::vector<Request> sends;
   std::size_t at = 0;
   for (int r = 0; r < comm.size(); ++r) {
     const std::size_t c = counts[static_cast<std::size_t>(r)];
     if (r == root) out.assign(data.begin() + static_cast<std::ptrdiff_t>(at), data.begin() + static_cast<std::ptrdiff_t>(at + c));
-    else sends.push_back(comm.isend(r, collective_tags::kScatter, std::vector<T>(data.begin() + static_cast<std::ptrdiff_t>(at), data.begin() + static_cast<std::ptrdiff_t>(at + c))));
+    else sends.push_back(comm.isend(r, LibraryTag::scatter, std::vector<T>(data.begin() + static_cast<std::ptrdiff_t>(at), data.begin() + static_cast<std::ptrdiff_t>(at + c))));
     at += c;
   }
   wait_all(sends);

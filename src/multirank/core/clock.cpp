@@ -4,7 +4,7 @@
 
 namespace multirank {
 namespace {
-constexpr int kClockTag = kReservedTagBase + 1;
+constexpr Tag kClockTag = LibraryTag::clock;
 }
 
 SyncClock::SyncClock(const Communicator& comm, int rounds) {

@@ -31,10 +31,6 @@ std::atomic<std::size_t>& chunk_setting() {
 /// (possibly empty), so a receiver knows the message ended when a piece is short.
 std::size_t piece_count(std::size_t bytes, std::size_t chunk) { return bytes / chunk + 1; }
 
-void wait_request(MPI_Request& req, MPI_Status* status) {
-  wait_until([&] { return detail::test_request(req, status); });
-}
-
 std::size_t byte_count(const MPI_Status& st) {
   int count = 0;
   check_mpi(MPI_Get_count(&st, MPI_BYTE, &count), "MPI_Get_count");
@@ -116,13 +112,20 @@ void Communicator::check_rank(int r, bool any_allowed) const {
                      std::to_string(size_) + " rank(s)");
 }
 
-void Communicator::check_tag(int tag, bool any_allowed) const {
-  if (any_allowed && tag == MPI_ANY_TAG) return;
-  if (tag < 0 || tag > tag_ub_)
-    throw UsageError("tag " + std::to_string(tag) + " is outside [0, " + std::to_string(tag_ub_) + "]");
+void Communicator::check_tag(Tag tag, bool any_allowed) const {
+  if (tag.is_any()) {
+    if (any_allowed) return;
+    throw UsageError("a message cannot be sent with Tag::any()");
+  }
+  if (!tag.reserved() && (tag.value() < 0 || tag.value() >= kUserTagLimit))
+    throw UsageError("tag " + std::to_string(tag.value()) + " is outside the user tags [0, " +
+                     std::to_string(kUserTagLimit - 1) + "] (the tags above are the library's)");
+  if (tag.value() < 0 || tag.value() > tag_ub_)
+    throw UsageError("tag " + std::to_string(tag.value()) + " is outside [0, " + std::to_string(tag_ub_) +
+                     "], this MPI's tag range");
 }
 
-Request Communicator::isend_bytes(int dest, int tag, const void* data, std::size_t bytes,
+Request Communicator::isend_bytes(int dest, Tag tag, const void* data, std::size_t bytes,
                                   std::shared_ptr<const void> keep) const {
   check_rank(dest);
   check_tag(tag);
@@ -133,24 +136,24 @@ Request Communicator::isend_bytes(int dest, int tag, const void* data, std::size
   for (std::size_t i = 0; i < pieces; ++i) {
     const std::size_t offset = i * chunk;
     const std::size_t len = std::min(chunk, bytes - offset);
-    check_mpi(MPI_Isend(p + offset, static_cast<int>(len), MPI_BYTE, dest, tag, comm_, &reqs[i]), "MPI_Isend");
+    check_mpi(MPI_Isend(p + offset, static_cast<int>(len), MPI_BYTE, dest, tag.value(), comm_, &reqs[i]), "MPI_Isend");
   }
   return Request(std::move(reqs), std::move(keep));
 }
 
-void Communicator::send_bytes(int dest, int tag, const void* data, std::size_t bytes) const {
+void Communicator::send_bytes(int dest, Tag tag, const void* data, std::size_t bytes) const {
   check_rank(dest);
   check_tag(tag);
   if (bytes < message_chunk_bytes()) {  // the common case: one piece, no allocation
     MPI_Request req = MPI_REQUEST_NULL;
-    check_mpi(MPI_Isend(data, static_cast<int>(bytes), MPI_BYTE, dest, tag, comm_, &req), "MPI_Isend");
+    check_mpi(MPI_Isend(data, static_cast<int>(bytes), MPI_BYTE, dest, tag.value(), comm_, &req), "MPI_Isend");
     wait_request(req, MPI_STATUS_IGNORE);
     return;
   }
   isend_bytes(dest, tag, data, bytes, nullptr).wait();
 }
 
-Status Communicator::recv_bytes_known(int source, int tag, void* data, std::size_t bytes) const {
+Status Communicator::recv_bytes_known(int source, Tag tag, void* data, std::size_t bytes) const {
   check_rank(source, true);
   check_tag(tag, true);
   const std::size_t chunk = message_chunk_bytes();
@@ -163,25 +166,25 @@ Status Communicator::recv_bytes_known(int source, int tag, void* data, std::size
     const std::size_t len = std::min(chunk, bytes - offset);
     MPI_Request req = MPI_REQUEST_NULL;
     MPI_Status st;
-    check_mpi(MPI_Irecv(p + offset, static_cast<int>(len), MPI_BYTE, source, tag, comm_, &req), "MPI_Irecv");
+    check_mpi(MPI_Irecv(p + offset, static_cast<int>(len), MPI_BYTE, source, tag.value(), comm_, &req), "MPI_Irecv");
     wait_request(req, &st);
     const std::size_t got = byte_count(st);
     if (i == 0) {
-      result = Status{st.MPI_SOURCE, st.MPI_TAG, got};
+      result = Status{st.MPI_SOURCE, Tag::received(st.MPI_TAG), got};
       source = st.MPI_SOURCE;  // the remaining pieces come from the same sender with the same tag
-      tag = st.MPI_TAG;
+      tag = Tag::received(st.MPI_TAG);
     }
     received += got;
     if (got != len) break;
   }
   if (received != bytes)
-    throw UsageError("expected a " + std::to_string(bytes) + "-byte message from rank " +
+    throw ProtocolError("expected a " + std::to_string(bytes) + "-byte message from rank " +
                      std::to_string(result.source) + ", got " + std::to_string(received) + " bytes");
   return result;
 }
 
 Status Communicator::recv_bytes_unknown(
-    int source, int tag, const std::function<char*(std::size_t, std::size_t)>& place) const {
+    int source, Tag tag, const std::function<char*(std::size_t, std::size_t)>& place) const {
   check_rank(source, true);
   check_tag(tag, true);
   const std::size_t chunk = message_chunk_bytes();
@@ -192,14 +195,14 @@ Status Communicator::recv_bytes_unknown(
     MPI_Status st;
     wait_until([&] {
       int flag = 0;
-      check_mpi(MPI_Improbe(source, tag, comm_, &flag, &msg, &st), "MPI_Improbe");
+      check_mpi(MPI_Improbe(source, tag.value(), comm_, &flag, &msg, &st), "MPI_Improbe");
       return flag != 0;
     });
     const std::size_t len = byte_count(st);
     if (first) {
-      result = Status{st.MPI_SOURCE, st.MPI_TAG, len};
+      result = Status{st.MPI_SOURCE, Tag::received(st.MPI_TAG), len};
       source = st.MPI_SOURCE;
-      tag = st.MPI_TAG;
+      tag = Tag::received(st.MPI_TAG);
     }
     char* dst = place(offset, len);
     MPI_Request req = MPI_REQUEST_NULL;
@@ -211,23 +214,23 @@ Status Communicator::recv_bytes_unknown(
   return result;
 }
 
-Status Communicator::probe(int source, int tag) const {
+Status Communicator::probe(int source, Tag tag) const {
   std::optional<Status> st;
   wait_until([&] { return (st = iprobe(source, tag)).has_value(); });
   return *st;
 }
 
-std::optional<Status> Communicator::iprobe(int source, int tag) const {
+std::optional<Status> Communicator::iprobe(int source, Tag tag) const {
   check_rank(source, true);
   check_tag(tag, true);
   int flag = 0;
   MPI_Status st;
-  check_mpi(MPI_Iprobe(source, tag, comm_, &flag, &st), "MPI_Iprobe");
+  check_mpi(MPI_Iprobe(source, tag.value(), comm_, &flag, &st), "MPI_Iprobe");
   if (!flag) return std::nullopt;
-  return Status{st.MPI_SOURCE, st.MPI_TAG, byte_count(st)};
+  return Status{st.MPI_SOURCE, Tag::received(st.MPI_TAG), byte_count(st)};
 }
 
-std::optional<Status> Communicator::probe_for(int source, int tag, std::chrono::duration<double> timeout) const {
+std::optional<Status> Communicator::probe_for(int source, Tag tag, std::chrono::duration<double> timeout) const {
   std::optional<Status> st;
   wait_until_for([&] { return (st = iprobe(source, tag)).has_value(); }, timeout);
   return st;

@@ -13,13 +13,14 @@
 #include "multirank/core/codec.hpp"
 #include "multirank/core/error.hpp"
 #include "multirank/core/request.hpp"
+#include "multirank/core/tags.hpp"
 
 namespace multirank {
 
 /// What a received or probed message was.
 struct Status {
   int source = MPI_ANY_SOURCE;  ///< the sender's rank
-  int tag = MPI_ANY_TAG;        ///< the message tag
+  Tag tag = Tag::any();         ///< the message tag
   std::size_t bytes = 0;        ///< bytes of its first piece (all of it unless split)
 };
 
@@ -30,14 +31,12 @@ std::size_t message_chunk_bytes();
 /// Sets the piece size (collectively: the same value on every rank).
 void set_message_chunk_bytes(std::size_t bytes);
 
-/// Tags at or above this value are reserved for the library's own protocols.
-inline constexpr int kReservedTagBase = 30000;
-
 /// Owns a duplicate of an MPI communicator with MPI_ERRORS_RETURN, so library traffic never
 /// collides with the user's messages and every failure becomes an exception.
 ///
-/// Typed point-to-point: `send(dest, tag, x)`, `recv<T>(src, tag)`, `isend(dest, tag, x)`;
-/// see codec.hpp for how a type travels. Waiting polls with a Backoff instead of spinning.
+/// Typed point-to-point: `send(dest, Tag{t}, x)`, `recv<T>(src, Tag{t})`, `isend(dest, Tag{t}, x)`;
+/// see codec.hpp for how a type travels and tags.hpp for tags. Waiting polls with a Backoff
+/// instead of spinning.
 class Communicator {
  public:
   /// An empty (null) communicator.
@@ -70,42 +69,43 @@ class Communicator {
 
   /// Throws UsageError unless 0 <= r < size() (or MPI_ANY_SOURCE where allowed).
   void check_rank(int r, bool any_allowed = false) const;
-  /// Throws UsageError unless 0 <= tag <= the MPI upper bound (or MPI_ANY_TAG where allowed).
-  void check_tag(int tag, bool any_allowed = false) const;
+  /// Throws UsageError unless `tag` is a user tag in [0, kUserTagLimit), a tag of the library's
+  /// within MPI's upper bound, or (where allowed) Tag::any().
+  void check_tag(Tag tag, bool any_allowed = false) const;
 
   /// Sends `value` and returns once its buffer may be reused.
   template <class T>
-  void send(int dest, int tag, const T& value) const;
+  void send(int dest, Tag tag, const T& value) const;
   /// Starts sending `value`, which the request owns until completion.
   template <class T>
-  [[nodiscard]] Request isend(int dest, int tag, T value) const;
+  [[nodiscard]] Request isend(int dest, Tag tag, T value) const;
   /// Starts sending `value` without a copy; it must stay alive and unchanged until the request completes.
   template <class T>
-  [[nodiscard]] Request isend_ref(int dest, int tag, const T& value) const;
-  /// Receives a T from `source` (or MPI_ANY_SOURCE) with `tag` (or MPI_ANY_TAG).
+  [[nodiscard]] Request isend_ref(int dest, Tag tag, const T& value) const;
+  /// Receives a T from `source` (or MPI_ANY_SOURCE) with `tag` (or Tag::any()).
   template <class T>
-  T recv(int source, int tag, Status* status = nullptr) const;
+  T recv(int source, Tag tag, Status* status = nullptr) const;
   /// Receives into an existing object (reuses a container's storage).
   template <class T>
-  Status recv_into(int source, int tag, T& out) const;
+  Status recv_into(int source, Tag tag, T& out) const;
   /// Blocks (sleeping) until a matching message is there.
-  Status probe(int source, int tag) const;
+  Status probe(int source, Tag tag) const;
   /// A matching message's status if one is there now.
-  std::optional<Status> iprobe(int source, int tag) const;
+  std::optional<Status> iprobe(int source, Tag tag) const;
   /// Waits at most `timeout` for a matching message.
-  std::optional<Status> probe_for(int source, int tag, std::chrono::duration<double> timeout) const;
+  std::optional<Status> probe_for(int source, Tag tag, std::chrono::duration<double> timeout) const;
 
   // Byte-level transport under the typed calls; splits and reassembles large messages.
   /// Sends bytes, blocking until the buffer may be reused.
-  void send_bytes(int dest, int tag, const void* data, std::size_t bytes) const;
+  void send_bytes(int dest, Tag tag, const void* data, std::size_t bytes) const;
   /// Starts sending bytes; `keep` is held until completion.
-  [[nodiscard]] Request isend_bytes(int dest, int tag, const void* data, std::size_t bytes,
+  [[nodiscard]] Request isend_bytes(int dest, Tag tag, const void* data, std::size_t bytes,
                                     std::shared_ptr<const void> keep) const;
   /// Receives exactly `bytes` bytes into `data`.
-  Status recv_bytes_known(int source, int tag, void* data, std::size_t bytes) const;
+  Status recv_bytes_known(int source, Tag tag, void* data, std::size_t bytes) const;
   /// Receives a message of unknown length; `place(offset, piece)` must make room for `piece`
   /// more bytes at `offset` and return where they go.
-  Status recv_bytes_unknown(int source, int tag,
+  Status recv_bytes_unknown(int source, Tag tag,
                             const std::function<char*(std::size_t offset, std::size_t piece)>& place) const;
 
  private:
@@ -117,21 +117,21 @@ class Communicator {
 };
 
 template <class T>
-void Communicator::send(int dest, int tag, const T& value) const {
+void Communicator::send(int dest, Tag tag, const T& value) const {
   if constexpr (wire_kind_v<T> == WireKind::raw) {
     send_bytes(dest, tag, &value, sizeof(T));
   } else if constexpr (wire_kind_v<T> == WireKind::contiguous) {
     send_bytes(dest, tag, value.data(), value.size() * sizeof(typename T::value_type));
   } else {
-    const std::string bytes = serialize_to_bytes(value);
+    const std::string bytes = encode_bytes(value);
     send_bytes(dest, tag, bytes.data(), bytes.size());
   }
 }
 
 template <class T>
-Request Communicator::isend(int dest, int tag, T value) const {
+Request Communicator::isend(int dest, Tag tag, T value) const {
   if constexpr (wire_kind_v<T> == WireKind::serialized) {
-    auto bytes = std::make_shared<const std::string>(serialize_to_bytes(value));
+    auto bytes = std::make_shared<const std::string>(encode_bytes(value));
     return isend_bytes(dest, tag, bytes->data(), bytes->size(), bytes);
   } else {
     auto owned = std::make_shared<const T>(std::move(value));
@@ -144,7 +144,7 @@ Request Communicator::isend(int dest, int tag, T value) const {
 }
 
 template <class T>
-Request Communicator::isend_ref(int dest, int tag, const T& value) const {
+Request Communicator::isend_ref(int dest, Tag tag, const T& value) const {
   if constexpr (wire_kind_v<T> == WireKind::raw) {
     return isend_bytes(dest, tag, &value, sizeof(T), nullptr);
   } else if constexpr (wire_kind_v<T> == WireKind::contiguous) {
@@ -155,7 +155,7 @@ Request Communicator::isend_ref(int dest, int tag, const T& value) const {
 }
 
 template <class T>
-Status Communicator::recv_into(int source, int tag, T& out) const {
+Status Communicator::recv_into(int source, Tag tag, T& out) const {
   if constexpr (wire_kind_v<T> == WireKind::raw) {
     return recv_bytes_known(source, tag, &out, sizeof(T));
   } else if constexpr (wire_kind_v<T> == WireKind::contiguous) {
@@ -167,7 +167,7 @@ Status Communicator::recv_into(int source, int tag, T& out) const {
       return reinterpret_cast<char*>(out.data()) + offset;
     });
     if (total % sizeof(E) != 0)
-      throw UsageError("received " + std::to_string(total) + " bytes, not a whole number of " +
+      throw ProtocolError("received " + std::to_string(total) + " bytes, not a whole number of " +
                        std::to_string(sizeof(E)) + "-byte elements");
     out.resize(total / sizeof(E));
     return st;
@@ -177,13 +177,13 @@ Status Communicator::recv_into(int source, int tag, T& out) const {
       bytes.resize(offset + piece);
       return bytes.data() + offset;
     });
-    deserialize_from_bytes(std::span<const char>(bytes.data(), bytes.size()), out);
+    decode_bytes(std::span<const char>(bytes.data(), bytes.size()), out);
     return st;
   }
 }
 
 template <class T>
-T Communicator::recv(int source, int tag, Status* status) const {
+T Communicator::recv(int source, Tag tag, Status* status) const {
   T value{};
   Status st = recv_into(source, tag, value);
   if (status) *status = st;

@@ -75,11 +75,11 @@ std::terminate_handler previous_terminate = nullptr;
 void wait_for_every_rank() {
   MPI_Request request = MPI_REQUEST_NULL;
   if (MPI_Ibarrier(MPI_COMM_WORLD, &request) != MPI_SUCCESS) return;
-  int done = 0;
-  wait_until([&] {
-    MPI_Test(&request, &done, MPI_STATUS_IGNORE);
-    return done != 0;
-  });
+  try {
+    wait_request(request);
+  } catch (const MpiError&) {
+    // MPI is failing on the way out: finalizing is all that is left to do.
+  }
 }
 
 bool yield_turned_off = false;
@@ -125,11 +125,10 @@ void route_request_errors() {}
 Environment::Environment(int& argc, char**& argv, ThreadLevel required) {
   int initialized = 0;
   MPI_Initialized(&initialized);
-  if (initialized) throw std::logic_error("multirank::Environment: MPI is already initialised");
+  if (initialized) throw UsageError("multirank::Environment: MPI is already initialised");
   turn_off_mpi_yield();
   int provided = MPI_THREAD_SINGLE;
-  if (MPI_Init_thread(&argc, &argv, to_mpi(required), &provided) != MPI_SUCCESS)
-    throw std::runtime_error("MPI_Init_thread failed");
+  check_mpi(MPI_Init_thread(&argc, &argv, to_mpi(required), &provided), "MPI_Init_thread");
   owns_ = true;
   provided_ = from_mpi(provided);
   route_request_errors();

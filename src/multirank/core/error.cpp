@@ -40,7 +40,7 @@ std::string describe(const std::string& routine, int code) {
 }  // namespace
 
 MpiError::MpiError(std::string routine, int code)
-    : std::runtime_error(describe(routine, code)), routine_(std::move(routine)), code_(code) {}
+    : Error(describe(routine, code)), routine_(std::move(routine)), code_(code) {}
 
 namespace detail {
 namespace {

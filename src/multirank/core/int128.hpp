@@ -1,8 +1,9 @@
 #pragma once
 /// \file 128-bit integers for exact sums, with decimal conversion.
 
-#include <stdexcept>
 #include <string>
+
+#include "multirank/core/error.hpp"
 
 namespace multirank {
 
@@ -26,18 +27,23 @@ inline std::string to_string(int128_t v) {
   return std::string("-").append(to_string(static_cast<uint128_t>(-(v + 1)) + 1));
 }
 
-/// Parses decimal text (optionally signed) into a 128-bit value; throws std::invalid_argument.
+/// Parses decimal text (optionally signed) into a 128-bit value; throws UsageError for anything
+/// else, a value out of range included.
 inline int128_t parse_int128(const std::string& text) {
   std::size_t i = 0;
   const bool negative = !text.empty() && text[0] == '-';
   if (negative || (!text.empty() && text[0] == '+')) i = 1;
-  if (i == text.size()) throw std::invalid_argument("not a 128-bit integer: '" + text + "'");
+  if (i == text.size()) throw UsageError("not a 128-bit integer: '" + text + "'");
+  // The magnitude may reach 2^127 for a negative value, 2^127 - 1 otherwise.
+  const uint128_t limit = (static_cast<uint128_t>(1) << 127) - (negative ? 0 : 1);
   uint128_t v = 0;
   for (; i < text.size(); ++i) {
-    if (text[i] < '0' || text[i] > '9') throw std::invalid_argument("not a 128-bit integer: '" + text + "'");
-    v = v * 10 + static_cast<unsigned>(text[i] - '0');
+    if (text[i] < '0' || text[i] > '9') throw UsageError("not a 128-bit integer: '" + text + "'");
+    const auto digit = static_cast<unsigned>(text[i] - '0');
+    if (v > (limit - digit) / 10) throw UsageError("out of the 128-bit range: '" + text + "'");
+    v = v * 10 + digit;
   }
-  return negative ? -static_cast<int128_t>(v) : static_cast<int128_t>(v);
+  return negative ? static_cast<int128_t>(~v + 1) : static_cast<int128_t>(v);
 }
 
 }  // namespace multirank

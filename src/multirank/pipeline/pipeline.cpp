@@ -10,12 +10,14 @@
 #include <tuple>
 
 #include "multirank/collective/gather.hpp"
+#include "multirank/core/same_arguments.hpp"
 
 namespace multirank {
 namespace detail {
 namespace {
 
-constexpr int kNoticeTag = 1;
+// On the pipeline control's own duplicate of the communicator.
+constexpr Tag kNoticeTag{1};
 
 /// What each rank tells the others when the run ends.
 struct RankSummary {
@@ -132,8 +134,8 @@ void Pipeline::add(std::unique_ptr<detail::StageBase> stage, std::string name, S
     if (prev.out_type == typeid(void))
       throw UsageError("Pipeline: stage '" + name + "' follows the sink '" + prev.name + "'");
     if (prev.out_type != stage->in_type)
-      throw UsageError("Pipeline: stage '" + name + "' takes " + stage->in_type.name() + " but '" + prev.name +
-                       "' emits " + prev.out_type.name());
+      throw UsageError("Pipeline: stage '" + name + "' takes " + stage->in_name + " but '" + prev.name +
+                       "' emits " + prev.out_name);
   }
   stage->name = std::move(name);
   stage->options = options;
@@ -161,6 +163,14 @@ std::vector<std::vector<int>> Pipeline::placement() const {
 }
 
 PipelineReport Pipeline::run() {
+  // Every rank must build the same chain; a mismatch would leave links half built.
+  ArgumentDigest digest;
+  digest.add(stages_.size()).add(options_.items_per_consumer);
+  for (const auto& s : stages_) {
+    digest.add(std::string_view(s->name)).add(std::string_view(s->in_name)).add(std::string_view(s->out_name));
+    digest.add(s->options.ranks).add(s->options.rank).add(s->options.ordered);
+  }
+  require_same_arguments(comm_, digest, "Pipeline: the ranks built different chains (stages, types or options)");
   if (stages_.size() < 2) throw UsageError("Pipeline: needs a source and a sink");
   if (stages_.back()->out_type != typeid(void))
     throw UsageError("Pipeline: the last stage '" + stages_.back()->name + "' must be a sink");

@@ -17,6 +17,8 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
+#include <span>
 #include <exception>
 #include <functional>
 #include <map>
@@ -30,12 +32,12 @@
 #include <utility>
 #include <vector>
 
-#include <boost/serialization/vector.hpp>
-
 #include "multirank/channel/queue.hpp"
+#include "multirank/core/codec.hpp"
 #include "multirank/core/communicator.hpp"
 #include "multirank/core/error.hpp"
 #include "multirank/core/request.hpp"
+#include "multirank/core/type_name.hpp"
 #include "multirank/pipeline/pipeline_report.hpp"
 
 namespace multirank {
@@ -71,11 +73,11 @@ struct StageContext {
 };
 
 /// A stage failed: its message, on every rank, once the pipeline has ended.
-class PipelineError : public std::runtime_error {
+class PipelineError : public Error {
  public:
   /// `message` is what the stage threw; `stage` its name; `rank` where it ran.
   PipelineError(const std::string& message, std::string stage, int rank)
-      : std::runtime_error(message), stage_(std::move(stage)), rank_(rank) {}
+      : Error(message), stage_(std::move(stage)), rank_(rank) {}
   /// Name of the stage that failed (the first in chain order when several did).
   [[nodiscard]] const std::string& stage() const noexcept { return stage_; }
   /// Rank it ran on.
@@ -130,12 +132,48 @@ struct Envelope {
   std::uint32_t origin = 0;  ///< instance of the sending stage (orders end-of-stream outputs)
   bool tail = false;         ///< emitted at end-of-stream rather than for one input
   std::vector<T> items;      ///< the outputs (possibly none)
+};
 
-  template <class Archive>
-  void serialize(Archive& ar, const unsigned int /*version*/) {
-    ar & seq & origin & tail & items;
+/// What leads an envelope on the wire.
+struct EnvelopeHead {
+  std::uint64_t seq = 0;
+  std::uint64_t count = 0;
+  std::uint32_t origin = 0;
+  std::uint32_t tail = 0;
+};
+
+}  // namespace detail
+
+/// An envelope travels as its head and its items framed by the one codec: trivially copyable
+/// items as their own bytes (no Boost archive), others each as a length and its encoding.
+template <class T>
+struct Codec<detail::Envelope<T>> {
+  static constexpr WireKind kind = WireKind::serialized;
+  static void encode(std::string& out, const detail::Envelope<T>& e) {
+    const detail::EnvelopeHead head{e.seq, e.items.size(), e.origin, e.tail ? 1U : 0U};
+    out.append(reinterpret_cast<const char*>(&head), sizeof head);
+    if constexpr (fixed_item_bytes<T> != 0) {
+      out.append(reinterpret_cast<const char*>(e.items.data()), e.items.size() * sizeof(T));
+    } else {
+      for (const T& item : e.items) append_item(out, item);
+    }
+  }
+  static void decode(std::span<const char> bytes, detail::Envelope<T>& e) {
+    detail::EnvelopeHead head;
+    if (bytes.size() < sizeof head) throw ProtocolError("Pipeline: a truncated envelope");
+    std::memcpy(&head, bytes.data(), sizeof head);
+    e.seq = head.seq;
+    e.origin = head.origin;
+    e.tail = head.tail != 0;
+    const auto body = bytes.subspan(sizeof head);
+    if (head.count > body.size() + 1) throw ProtocolError("Pipeline: an envelope claims more items than it holds");
+    e.items.clear();
+    e.items.reserve(static_cast<std::size_t>(head.count));
+    read_batch<T>(body, static_cast<std::size_t>(head.count), [&e]() -> T& { return e.items.emplace_back(); });
   }
 };
+
+namespace detail {
 
 /// A stage's own code threw: caught, reported, and the stage drains its input.
 struct Cancelled {};
@@ -208,8 +246,10 @@ struct InstanceEnv {
 struct StageBase {
   std::string name;
   StageOptions options;
-  std::type_index in_type = typeid(void);
-  std::type_index out_type = typeid(void);
+  std::type_index in_type = typeid(void);   ///< what it takes (void: a source)
+  std::type_index out_type = typeid(void);  ///< what it emits (void: a sink)
+  std::string in_name = "void";             ///< in_type's stable name (core/type_name.hpp)
+  std::string out_name = "void";            ///< out_type's stable name
   virtual ~StageBase() = default;
   /// The link carrying this stage's outputs.
   virtual std::unique_ptr<LinkBase> make_link(const Communicator& comm, std::vector<int> producers,
@@ -422,6 +462,7 @@ class Pipeline {
     auto s = std::make_unique<detail::SourceStage<Out>>();
     s->body = std::move(body);
     s->out_type = typeid(Out);
+    s->out_name = type_name<Out>();
     add(std::move(s), std::move(name), options);
     return *this;
   }
@@ -432,6 +473,8 @@ class Pipeline {
     s->factory = std::move(factory);
     s->in_type = typeid(In);
     s->out_type = typeid(Out);
+    s->in_name = type_name<In>();
+    s->out_name = type_name<Out>();
     add(std::move(s), std::move(name), options);
     return *this;
   }
@@ -441,6 +484,7 @@ class Pipeline {
     auto s = std::make_unique<detail::ConsumerStage<In, void>>();
     s->factory = std::move(factory);
     s->in_type = typeid(In);
+    s->in_name = type_name<In>();
     add(std::move(s), std::move(name), options);
     return *this;
   }

@@ -1,4 +1,4 @@
-#include "multirank/pool/chunksize.hpp"
+#include "multirank/pool/internal/chunk_policy.hpp"
 
 #include <algorithm>
 #include <cmath>

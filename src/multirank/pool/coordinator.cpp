@@ -8,52 +8,25 @@
 #include <vector>
 
 #include "multirank/core/request.hpp"
-#include "multirank/pool/pool_core.hpp"
-#include "multirank/pool/protocol.hpp"
+#include "multirank/core/wait.hpp"
+#include "multirank/pool/internal/pool_core.hpp"
+#include "multirank/pool/internal/protocol.hpp"
 
 namespace multirank::detail {
 namespace {
 
-/// Paces the coordinator when nothing happened: spin ~20 µs, then sleep (10 µs doubling to 1 ms,
-/// to 200 µs while remote ranks owe results) on the wake condition, so new inputs from the
-/// caller wake it at once and remote results are noticed soon. A waiting coordinator uses no
-/// core. It never calls sched_yield: beside the local worker, which computes on the same core, a
+/// How the coordinator waits when nothing happened: spin ~20 µs, then sleep (10 µs doubling to
+/// 1 ms, capped at 200 µs while remote ranks owe results) on the wake condition, so new inputs
+/// from the caller wake it at once and remote results are noticed soon. A waiting coordinator
+/// uses no core. It never yields: beside the local worker, which computes on the same core, a
 /// yield can hand that worker a whole scheduler tick (4 ms), during which the other ranks wait
 /// for their next chunks.
-class Pacer {
- public:
-  void reset() noexcept { idle_ = false; }
-  void pause(PoolCore& core) {
-    using namespace std::chrono;
-    const auto now = steady_clock::now();
-    if (!idle_) {
-      idle_ = true;
-      since_ = now;
-      sleep_ = microseconds(10);
-    }
-    const auto waited = now - since_;
-    if (waited < microseconds(20)) {
-#if defined(__x86_64__) || defined(__i386__)
-      __builtin_ia32_pause();
-#endif
-      return;
-    }
-    std::unique_lock<std::mutex> lock(core.mutex);
-    const auto cap = core.remote_work_in_flight_locked() ? microseconds(200) : microseconds(1000);
-    sleep_ = std::min(sleep_, cap);
-    core.wake_cv.wait_for(lock, sleep_, [&] { return core.wake; });
-    sleep_ = std::min(sleep_ * 2, cap);
-  }
-
- private:
-  bool idle_ = false;
-  std::chrono::steady_clock::time_point since_{};
-  std::chrono::microseconds sleep_{10};
-};
+constexpr BackoffPolicy kCoordinatorPolicy{.spin = std::chrono::microseconds(20), .yield = std::chrono::microseconds(0)};
+constexpr std::chrono::microseconds kResultsDueSleep{200};
 
 struct Outgoing {
   int rank;
-  int tag;
+  Tag tag;
   std::shared_ptr<std::string> bytes;
 };
 
@@ -67,7 +40,15 @@ void coordinate(PoolCore& core) {
   std::string message;
   bool goodbye_sent = false;
   int byes = 0;
-  Pacer pacer;
+  Backoff backoff(kCoordinatorPolicy);
+  const auto sleep = [&core](std::chrono::microseconds d) {
+    std::unique_lock<std::mutex> lock(core.mutex);
+    core.wake_cv.wait_for(lock, d, [&core] { return core.wake; });
+  };
+  const auto cap = [&core] {
+    std::lock_guard<std::mutex> lock(core.mutex);
+    return core.remote_work_in_flight_locked() ? kResultsDueSleep : kCoordinatorPolicy.max_sleep;
+  };
   const std::uint32_t flags = core.options.records ? kRecordTimes : 0;
 
   for (;;) {
@@ -76,7 +57,7 @@ void coordinate(PoolCore& core) {
       std::lock_guard<std::mutex> lock(core.mutex);
       core.wake = false;
       if (!goodbye_sent && (core.terminated || core.stopping)) {
-        const int tag = core.terminated ? kTerminateTag : kStopTag;
+        const Tag tag = core.terminated ? Tag(kTerminateTag) : Tag(kStopTag);
         for (int r = 1; r < core.size; ++r) outgoing.push_back({r, tag, std::make_shared<std::string>()});
         goodbye_sent = true;
       } else if (!goodbye_sent) {
@@ -104,7 +85,7 @@ void coordinate(PoolCore& core) {
 
     // Results, in each sender's order; a bounded batch so dispatch is not starved.
     for (int k = 0; k < 256; ++k) {
-      const auto st = comm.iprobe(MPI_ANY_SOURCE, MPI_ANY_TAG);
+      const auto st = comm.iprobe(MPI_ANY_SOURCE, Tag::any());
       if (!st) break;
       comm.recv_into(st->source, st->tag, message);
       progress = true;
@@ -121,9 +102,9 @@ void coordinate(PoolCore& core) {
 
     if (goodbye_sent && byes == remotes) break;
     if (progress)
-      pacer.reset();
+      backoff.reset();
     else
-      pacer.pause(core);
+      backoff.pause_with(sleep, cap);
   }
   for (auto& s : sends) s.wait();
 }

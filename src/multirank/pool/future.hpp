@@ -3,15 +3,15 @@
 
 #include <chrono>
 #include <cstddef>
-#include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
+#include "multirank/core/codec.hpp"
 #include "multirank/core/error.hpp"
-#include "multirank/pool/pool_core.hpp"
+#include "multirank/pool/job_handle.hpp"
 
 namespace multirank {
 
@@ -26,59 +26,48 @@ class Future {
   Future() = default;
 
   /// Whether it refers to a task.
-  [[nodiscard]] bool valid() const noexcept { return job_ != nullptr; }
+  [[nodiscard]] bool valid() const noexcept { return job_.valid(); }
   /// Whether the outcome is known (finished, failed or cancelled); never blocks.
-  [[nodiscard]] bool ready() const {
-    std::lock_guard<std::mutex> lock(core().mutex);
-    return job_->settled();
-  }
+  [[nodiscard]] bool ready() const { return job().ready(); }
   /// Blocks until ready (Python's Process.join for run_on).
-  void wait() const { core().wait_settled(*job_); }
+  void wait() const { job().wait(); }
   /// Waits at most `timeout`; returns whether it is ready.
   template <class Rep, class Period>
   bool wait_for(std::chrono::duration<Rep, Period> timeout) const {
-    std::unique_lock<std::mutex> lock(core().mutex);
-    return core().done_cv.wait_for(lock, timeout, [&] { return job_->settled(); });
+    return job().wait_until(std::chrono::steady_clock::now() +
+                            std::chrono::duration_cast<std::chrono::steady_clock::duration>(timeout));
   }
   /// Waits, then returns the result (each call decodes a fresh copy). Throws TaskError when the
   /// task threw, CancelledError when it was cancelled or the pool terminated first.
   T get() const {
     using Out = std::conditional_t<std::is_void_v<T>, detail::NoResult, T>;
-    std::string payload;
-    {
-      std::unique_lock<std::mutex> lock(core().mutex);
-      core().done_cv.wait(lock, [&] { return job_->settled(); });
-      if (job_->chunks_cut == 0 || !job_->chunks.front().done) throw detail::PoolCore::cancelled_error(*job_);
-      if (job_->first_error != detail::kNoIndex) throw core().task_error(*job_, 0);
-      payload = job_->chunks.front().out.payload;
-    }
+    const std::string payload = job().single_result();
     Out value{};
     const char* p = payload.data();
-    detail::read_item(p, payload.data() + payload.size(), value);
+    read_item(p, payload.data() + payload.size(), value);
     if constexpr (!std::is_void_v<T>) return value;
   }
   /// Cancels the task if it has not started; returns whether it did (like Future.cancel()).
-  bool cancel() { return core().cancel(*job_); }
+  bool cancel() { return job().cancel(); }
   /// Whether it was cancelled (before it finished).
-  [[nodiscard]] bool cancelled() const {
-    std::lock_guard<std::mutex> lock(core().mutex);
-    return job_->cancelled && (job_->chunks_cut == 0 || !job_->chunks.front().done);
-  }
+  [[nodiscard]] bool cancelled() const { return job().cancelled(); }
 
  private:
   friend class Pool;
   template <class U>
   friend std::optional<std::size_t> when_any_until(const std::vector<Future<U>>&,
                                                     std::optional<std::chrono::steady_clock::time_point>);
-  Future(std::shared_ptr<detail::PoolCore> core, std::shared_ptr<detail::Job> job)
-      : core_(std::move(core)), job_(std::move(job)) {}
-  detail::PoolCore& core() const {
-    if (!job_) throw UsageError("this Future refers to no task");
-    return *core_;
+  explicit Future(detail::JobHandle job) : job_(std::move(job)) {}
+  const detail::JobHandle& job() const {
+    if (!job_.valid()) throw UsageError("this Future refers to no task");
+    return job_;
+  }
+  detail::JobHandle& job() {
+    if (!job_.valid()) throw UsageError("this Future refers to no task");
+    return job_;
   }
 
-  std::shared_ptr<detail::PoolCore> core_;
-  std::shared_ptr<detail::Job> job_;
+  detail::JobHandle job_;
 };
 
 /// Waits for all and returns their results in order (asyncio.gather); throws the first failure in order.
@@ -99,21 +88,13 @@ template <class T>
 std::optional<std::size_t> when_any_until(const std::vector<Future<T>>& futures,
                                           std::optional<std::chrono::steady_clock::time_point> deadline) {
   if (futures.empty()) throw UsageError("when_any needs at least one future");
-  detail::PoolCore& core = futures.front().core();
-  for (const auto& f : futures)
-    if (&f.core() != &core) throw UsageError("when_any: all futures must come from the same pool");
-  std::optional<std::size_t> found;
-  auto any = [&] {
-    for (std::size_t i = 0; i < futures.size(); ++i)
-      if (futures[i].job_->settled()) return (found = i), true;
-    return false;
-  };
-  std::unique_lock<std::mutex> lock(core.mutex);
-  if (deadline)
-    core.done_cv.wait_until(lock, *deadline, any);
-  else
-    core.done_cv.wait(lock, any);
-  return found;
+  std::vector<const detail::JobHandle*> jobs;
+  jobs.reserve(futures.size());
+  for (const auto& f : futures) {
+    jobs.push_back(&f.job());
+    if (!jobs.back()->same_pool(*jobs.front())) throw UsageError("when_any: all futures must come from the same pool");
+  }
+  return detail::JobHandle::wait_any(jobs, deadline);
 }
 
 /// Index of the first future to be ready (asyncio.wait(FIRST_COMPLETED)); blocks until one is.

@@ -2,8 +2,8 @@
 // the coordinating rank's core computes too.
 #include <mutex>
 
-#include "multirank/pool/pool_core.hpp"
-#include "multirank/pool/protocol.hpp"
+#include "multirank/pool/internal/pool_core.hpp"
+#include "multirank/pool/internal/protocol.hpp"
 
 namespace multirank::detail {
 

@@ -17,24 +17,32 @@
 /// so P ranks keep P cores busy; the other ranks run chunks until the body returns. Chunks are
 /// handed out dynamically (self-scheduling), each remote rank holding a little queued work so
 /// short tasks are not bound by message latency. Nothing spins: idle threads sleep.
+///
+/// This header is the API only: its templates encode inputs and decode results with the one
+/// codec (core/codec.hpp) and hand them to the scheduler through an opaque JobHandle
+/// (job_handle.hpp); the job table and the scheduler live in pool/internal and the .cpp files.
 
+#include <algorithm>
 #include <cstddef>
 #include <cstring>
 #include <functional>
 #include <iterator>
 #include <memory>
+#include <optional>
 #include <ranges>
 #include <tuple>
 #include <type_traits>
 #include <utility>
 #include <vector>
 
+#include "multirank/core/clock.hpp"
+#include "multirank/core/codec.hpp"
 #include "multirank/core/communicator.hpp"
 #include "multirank/core/error.hpp"
 #include "multirank/core/task_record.hpp"
 #include "multirank/pool/chunksize.hpp"
 #include "multirank/pool/future.hpp"
-#include "multirank/pool/pool_core.hpp"
+#include "multirank/pool/job_handle.hpp"
 #include "multirank/pool/pool_options.hpp"
 #include "multirank/pool/result_stream.hpp"
 #include "multirank/pool/task.hpp"
@@ -42,18 +50,62 @@
 
 namespace multirank {
 
+namespace detail {
+struct PoolAccess;
+
+/// A stream's input range, kept by reference when the caller passed an lvalue and by value
+/// otherwise, iterated from its first read on. (Not std::views::all: Clang 14 cannot instantiate
+/// libstdc++ 12's ranges::ref_view, llvm/llvm-project#52696.)
+template <class Range>
+class StreamSource {
+  using Stored = std::conditional_t<std::is_lvalue_reference_v<Range>, std::remove_reference_t<Range>*,
+                                    std::remove_cvref_t<Range>>;
+  using Iterated = std::remove_reference_t<Range>;
+
+ public:
+  explicit StreamSource(Range&& range) : range_(store(std::forward<Range>(range))) {}
+  /// The next input, converted to In and appended to `out`; false at the end.
+  template <class In>
+  bool next(EncodedInputs& out) {
+    if (!it_) it_.emplace(std::ranges::begin(range()));
+    if (*it_ == std::ranges::end(range())) return false;
+    out.add(In(**it_));
+    ++*it_;
+    return true;
+  }
+
+ private:
+  static Stored store(Range&& range) {
+    if constexpr (std::is_lvalue_reference_v<Range>) {
+      return &range;
+    } else {
+      return Stored(std::move(range));
+    }
+  }
+  Iterated& range() {
+    if constexpr (std::is_lvalue_reference_v<Range>) {
+      return *range_;
+    } else {
+      return range_;
+    }
+  }
+  Stored range_;
+  std::optional<std::ranges::iterator_t<Iterated>> it_;
+};
+}  // namespace detail
+
 /// The coordinating rank's handle on a running pool (given to the body of run_pool).
 /// Use it from one thread (the body's).
 class Pool {
  public:
   /// Ranks in the pool.
-  [[nodiscard]] int size() const noexcept { return core_->size; }
+  [[nodiscard]] int size() const noexcept;
   /// Ranks that execute tasks (all of them unless PoolOptions::coordinator_works is false).
-  [[nodiscard]] int executors() const noexcept { return core_->executors; }
+  [[nodiscard]] int executors() const noexcept;
   /// Tasks that can run at once: executors() x PoolOptions::workers_per_rank.
-  [[nodiscard]] int workers() const noexcept { return core_->slots; }
+  [[nodiscard]] int workers() const noexcept;
   /// The pool's synchronised clock (the time base of records()).
-  [[nodiscard]] const SyncClock& clock() const noexcept { return core_->clock; }
+  [[nodiscard]] const SyncClock& clock() const noexcept;
 
   /// f applied to every input, results in input order (Pool.map). The first failing input (lowest
   /// index among those run) throws TaskError once the chunks already out are back; nothing more
@@ -65,16 +117,16 @@ class Pool {
     using In = typename Task<F>::input_type;
     using Elem = std::remove_cv_t<std::ranges::range_value_t<Range>>;
     if constexpr (std::ranges::contiguous_range<Range> && std::ranges::sized_range<Range> &&
-                  std::is_same_v<Elem, In> && detail::fixed_item_bytes<In> != 0) {
+                  std::is_same_v<Elem, In> && fixed_item_bytes<In> != 0) {
       // Trivially copyable inputs already laid out as the column: one copy.
-      auto job = make_job<F>(task, chunksize);
-      const auto n = static_cast<std::size_t>(std::ranges::size(inputs));
-      job->column.assign(reinterpret_cast<const char*>(std::ranges::data(inputs)), n * sizeof(In));
-      job->available = n;
-      return run_job<F>(std::move(job));
+      detail::EncodedInputs in;
+      in.count = static_cast<std::uint64_t>(std::ranges::size(inputs));
+      in.bytes.assign(reinterpret_cast<const char*>(std::ranges::data(inputs)), in.count * sizeof(In));
+      return run_all<F>(task, chunksize, std::move(in));
     } else {
-      return run_all<F>(task, std::forward<Range>(inputs), chunksize,
-                        [](auto&& x) { return In(std::forward<decltype(x)>(x)); });
+      return run_all<F>(task, chunksize, encode_all<In>(std::forward<Range>(inputs), [](auto&& x) {
+                          return In(std::forward<decltype(x)>(x));
+                        }));
     }
   }
 
@@ -82,7 +134,9 @@ class Pool {
   template <auto F, class Range>
   std::vector<typename Task<F>::result_type> starmap(const Task<F>& task, Range&& tuples,
                                                      Chunksize chunksize = auto_chunksize) {
-    return run_all<F>(task, std::forward<Range>(tuples), chunksize, [](auto&& t) { return to_input<F>(t); });
+    using In = typename Task<F>::input_type;
+    return run_all<F>(task, chunksize,
+                      encode_all<In>(std::forward<Range>(tuples), [](auto&& t) { return to_input<F>(t); }));
   }
 
   /// Lazy, ordered map (Pool.imap): reads `inputs` only as results are consumed (at most
@@ -130,25 +184,28 @@ class Pool {
   }
 
   /// Accepts no new work (Pool.close).
-  void close() { core_->close(); }
+  void close();
   /// Waits for all submitted work (Pool.join); needs close() or terminate() first.
-  void join() { core_->join(); }
+  void join();
   /// Cancels everything not finished (Pool.terminate): queued chunks are dropped, waiting futures
   /// and maps throw CancelledError. A task already running finishes (a rank cannot be killed
   /// without ending the MPI job); its result is discarded.
-  void terminate() { core_->terminate(); }
+  void terminate();
 
   /// One record per executed input so far (task_id = input index in its call), in completion order.
-  [[nodiscard]] std::vector<TaskRecord> records() const { return core_->records(); }
+  [[nodiscard]] std::vector<TaskRecord> records() const;
   /// Forgets the records so far (e.g. between the phases of a study).
-  void clear_records() { core_->clear_records(); }
+  void clear_records();
   /// Inputs and chunks executed per rank so far.
-  [[nodiscard]] PoolStats stats() const { return core_->stats(); }
-
-  /// Wraps the coordinator's state (run_pool makes it).
-  explicit Pool(std::shared_ptr<detail::PoolCore> core) : core_(std::move(core)) {}
+  [[nodiscard]] PoolStats stats() const;
 
  private:
+  friend struct detail::PoolAccess;
+  explicit Pool(std::shared_ptr<detail::PoolCore> core) : core_(std::move(core)) {}
+
+  /// Registers a job and queues its inputs for dispatch (UsageError once the pool is closed).
+  detail::JobHandle start(const detail::JobSpec& spec, detail::EncodedInputs&& inputs, bool closed);
+
   template <auto F, class Tuple>
   static typename Task<F>::input_type to_input(const Tuple& t) {
     using In = typename Task<F>::input_type;
@@ -162,63 +219,62 @@ class Pool {
   }
 
   template <auto F>
-  std::shared_ptr<detail::Job> make_job(const Task<F>& task, Chunksize chunksize) {
+  static detail::JobSpec spec_of(const Task<F>& task, Chunksize chunksize) {
     using Out = typename detail::task_traits<decltype(F)>::output;
     using In = typename Task<F>::input_type;
     if (!chunksize.is_auto() && chunksize.fixed() == 0) throw UsageError("chunksize must be at least 1 (or auto)");
-    auto job = std::make_shared<detail::Job>();
-    job->key = task.key();
-    job->task_name = task.name();
-    job->in_fixed = detail::fixed_item_bytes<In>;
-    job->out_fixed = detail::fixed_item_bytes<Out>;
-    job->sizer = &detail::size_results<Out>;
-    job->chunking = chunksize;
-    if (!job->in_fixed) job->offsets.assign(1, 0);
-    return job;
+    detail::JobSpec spec;
+    spec.key = task.key();
+    spec.task_name = task.name();
+    spec.in_fixed = fixed_item_bytes<In>;
+    spec.out_fixed = fixed_item_bytes<Out>;
+    spec.sizer = &detail::size_results<Out>;
+    spec.chunking = chunksize;
+    return spec;
   }
 
-  template <auto F, class Range, class Convert>
-  std::vector<typename Task<F>::result_type> run_all(const Task<F>& task, Range&& inputs, Chunksize chunksize,
-                                                     Convert convert) {
-    auto job = make_job<F>(task, chunksize);
+  template <class In, class Range, class Convert>
+  static detail::EncodedInputs encode_all(Range&& inputs, Convert convert) {
+    detail::EncodedInputs in;
     if constexpr (std::ranges::sized_range<Range>) {
-      if (job->in_fixed) job->column.reserve(std::ranges::size(inputs) * job->in_fixed);
+      const auto n = static_cast<std::size_t>(std::ranges::size(inputs));
+      if constexpr (fixed_item_bytes<In> != 0) {
+        in.bytes.reserve(n * fixed_item_bytes<In>);
+      } else {
+        in.sizes.reserve(n);
+      }
     }
-    for (auto&& x : inputs) {
-      const auto bytes = detail::append_item(job->column, convert(std::forward<decltype(x)>(x)));
-      if (!job->in_fixed) job->offsets.push_back(job->offsets.back() + bytes);
-      ++job->available;
-    }
-    return run_job<F>(std::move(job));
+    for (auto&& x : inputs) in.add(convert(std::forward<decltype(x)>(x)));
+    return in;
   }
 
   /// Runs a job whose inputs are all in, waits, and decodes its results in input order.
   template <auto F>
-  std::vector<typename Task<F>::result_type> run_job(std::shared_ptr<detail::Job> job) {
+  std::vector<typename Task<F>::result_type> run_all(const Task<F>& task, Chunksize chunksize,
+                                                     detail::EncodedInputs&& inputs) {
     using R = typename Task<F>::result_type;
     static_assert(!std::is_void_v<R>, "map/starmap need a task that returns a value; use submit for void tasks");
-    job->fail_fast = true;
-    job->closed = true;
-    core_->start(job);
-    core_->wait_settled(*job);
-    if (job->first_error != detail::kNoIndex) throw core_->task_error(*job, job->first_error);
-    if (job->cancelled) throw detail::PoolCore::cancelled_error(*job);
+    detail::JobSpec spec = spec_of<F>(task, chunksize);
+    spec.fail_fast = true;
+    const auto count = static_cast<std::size_t>(inputs.count);
+    detail::JobHandle job = start(spec, std::move(inputs), true);
+    std::vector<detail::ChunkResults> chunks = job.take_results();
     std::vector<R> out;
-    if constexpr (detail::fixed_item_bytes<R> != 0 && !std::is_same_v<R, bool>) {
-      out.resize(job->available);  // trivially copyable results: copy each chunk's bytes in place
-      for (auto& chunk : job->chunks)
-        if (!chunk.out.payload.empty())
-          std::memcpy(static_cast<void*>(out.data() + chunk.first), chunk.out.payload.data(),
-                      std::min<std::size_t>(chunk.out.payload.size(), std::size_t{chunk.count} * sizeof(R)));
+    if constexpr (fixed_item_bytes<R> != 0 && !std::is_same_v<R, bool>) {
+      out.resize(count);  // trivially copyable results: copy each chunk's bytes in place
+      for (const auto& chunk : chunks)
+        if (!chunk.payload.empty())
+          std::memcpy(static_cast<void*>(out.data() + chunk.first), chunk.payload.data(),
+                      std::min<std::size_t>(chunk.payload.size(), std::size_t{chunk.count} * sizeof(R)));
       return out;
     }
-    out.reserve(job->available);
-    for (auto& chunk : job->chunks) {
-      const char* p = chunk.out.payload.data();
-      const char* const end = p + chunk.out.payload.size();
+    out.reserve(count);
+    for (const auto& chunk : chunks) {
+      const char* p = chunk.payload.data();
+      const char* const end = p + chunk.payload.size();
       for (std::uint32_t k = 0; k < chunk.count; ++k) {
         R value{};
-        detail::read_item(p, end, value);
+        read_item(p, end, value);
         out.push_back(std::move(value));
       }
     }
@@ -232,9 +288,9 @@ class Pool {
     using In = typename Task<F>::input_type;
     static_assert(!std::is_void_v<R>, "imap needs a task that returns a value; use submit for void tasks");
     static_assert(Task<F>::arity == 1, "imap calls a one-argument function (pass tuples to a tuple-taking function)");
-    auto job = make_job<F>(task, options.chunksize);
-    job->lazy = true;
-    job->unordered = !Ordered;
+    detail::JobSpec spec = spec_of<F>(task, options.chunksize);
+    spec.lazy = true;
+    spec.unordered = !Ordered;
     std::size_t window = options.max_in_flight;
     const std::size_t chunk = options.chunksize.is_auto() ? 1 : options.chunksize.fixed();
     if (window == 0) window = static_cast<std::size_t>(workers()) * std::max<std::size_t>(64, 4 * chunk);
@@ -244,46 +300,25 @@ class Pool {
     // Inputs are handed over in batches (a whole chunk, or an eighth of the window) so that tiny
     // tasks do not pay a hand-over per input.
     const std::size_t batch = options.chunksize.is_auto() ? std::max<std::size_t>(1, window / 8) : chunk;
-    using View = std::views::all_t<Range>;
-    struct Source {
-      View view;
-      std::ranges::iterator_t<View> it;
-      bool started = false;
-    };
-    auto source = std::make_shared<Source>(Source{std::views::all(std::forward<Range>(inputs)), {}, false});
-    detail::Feeder feed = [source](std::string& out, std::uint64_t& bytes) {
-      if (!source->started) {
-        source->it = std::ranges::begin(source->view);
-        source->started = true;
-      }
-      if (source->it == std::ranges::end(source->view)) return false;
-      bytes = detail::append_item(out, In(*source->it));
-      ++source->it;
-      return true;
-    };
-    core_->start(job);
-    return ResultStream<R, Ordered>(core_, job, std::move(feed), window, batch);
+    auto source = std::make_shared<detail::StreamSource<Range>>(std::forward<Range>(inputs));
+    detail::Feeder feed = [source](detail::EncodedInputs& out) { return source->template next<In>(out); };
+    detail::JobHandle job = start(spec, detail::EncodedInputs{}, false);
+    return ResultStream<R, Ordered>(std::move(job), std::move(feed), window, batch);
   }
 
   template <auto F, class... A>
   Future<typename Task<F>::result_type> submit_on(int rank, const Task<F>& task, A&&... args) {
     static_assert(sizeof...(A) == Task<F>::arity, "submit: wrong number of arguments for this task");
     using In = typename Task<F>::input_type;
-    auto job = make_job<F>(task, Chunksize(1));
-    job->pinned = rank;
-    In in = [&] {
-      if constexpr (Task<F>::arity == 0) {
-        return In{};
-      } else {
-        return In(std::forward<A>(args)...);
-      }
-    }();
-    const auto bytes = detail::append_item(job->column, in);
-    if (!job->in_fixed) job->offsets.push_back(bytes);
-    job->available = 1;
-    job->closed = true;
-    core_->start(job);
-    return Future<typename Task<F>::result_type>(core_, job);
+    detail::JobSpec spec = spec_of<F>(task, Chunksize(1));
+    spec.pinned = rank;
+    detail::EncodedInputs in;
+    if constexpr (Task<F>::arity == 0) {
+      in.add(In{});
+    } else {
+      in.add(In(std::forward<A>(args)...));
+    }
+    return Future<typename Task<F>::result_type>(start(spec, std::move(in), true));
   }
 
   std::shared_ptr<detail::PoolCore> core_;

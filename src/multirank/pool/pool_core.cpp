@@ -1,4 +1,4 @@
-#include "multirank/pool/pool_core.hpp"
+#include "multirank/pool/internal/pool_core.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -55,20 +55,19 @@ void PoolCore::start(const std::shared_ptr<Job>& job) {
   done_cv.notify_all();
 }
 
-void PoolCore::feed(Job& job, std::string&& bytes, const std::vector<std::uint64_t>& sizes, bool end) {
+void PoolCore::feed(Job& job, EncodedInputs&& inputs, bool end) {
   const double now = clock.now();
   std::lock_guard<std::mutex> lock(mutex);
   if (stopped) throw UsageError("the pool has ended; this stream can read no more inputs");
   if (job.dispatch_blocked()) return;
   if (job.column.empty())
-    job.column = std::move(bytes);
+    job.column = std::move(inputs.bytes);
   else
-    job.column.append(bytes);
-  for (const auto s : sizes) {
-    if (!job.in_fixed) job.offsets.push_back(job.offsets.back() + s);
-    if (options.records) job.queued.push_back(now);
-  }
-  job.available += sizes.size();
+    job.column.append(inputs.bytes);
+  if (!job.in_fixed)
+    for (const auto s : inputs.sizes) job.offsets.push_back(job.offsets.back() + s);
+  if (options.records) job.queued.insert(job.queued.end(), static_cast<std::size_t>(inputs.count), now);
+  job.available += inputs.count;
   if (end) job.closed = true;
   if (job.settled()) forget_if_finished_locked(job);
   notify_work_locked();
@@ -224,7 +223,7 @@ bool PoolCore::cut_from_locked(Job& j, int rank, Cut& cut, std::size_t prefix) {
     if (ready < c && !j.closed) return false;  // wait for a full chunk
     n = std::min<std::uint64_t>(c, ready);
   }
-  n = std::min<std::uint64_t>(n, 0xFFFFFFFFu);
+  n = std::min<std::uint64_t>(n, 0xFFFFFFFEu);  // its count + 1 time stamps fit 32 bits
   const std::uint64_t from = j.offset_of(j.next);
   const std::uint64_t to = j.offset_of(j.next + n);
   cut.bytes.resize(prefix + (to - from));
@@ -341,7 +340,7 @@ TaskError PoolCore::task_error(Job& job, std::uint64_t index) const {
   // Chunks cover consecutive inputs in sequence order: find the one holding `index`.
   auto it = std::upper_bound(job.chunks.begin(), job.chunks.end(), index,
                              [](std::uint64_t i, const ChunkSlot& c) { return i < c.first; });
-  if (it == job.chunks.begin()) throw std::logic_error("pool: no chunk holds the failed input");
+  if (it == job.chunks.begin()) throw Error("pool: no chunk holds the failed input (an internal error)");
   const ChunkSlot& s = *std::prev(it);
   const auto pos = static_cast<std::uint32_t>(index - s.first);
   std::string message = "unknown failure";

@@ -6,7 +6,8 @@
 
 namespace multirank {
 
-/// How a pool runs (the same value must be passed on every rank).
+/// How a pool runs. Every rank must pass the same value: run_pool checks, and throws UsageError
+/// on every rank otherwise.
 struct PoolOptions {
   /// Rank 0 executes tasks too, on a worker thread beside its coordinator thread, so P ranks on
   /// P cores keep P cores busy. With one rank it always does.

@@ -1,4 +1,4 @@
-#include "multirank/pool/protocol.hpp"
+#include "multirank/pool/internal/protocol.hpp"
 
 #include <cstring>
 #include <span>
@@ -13,7 +13,7 @@ namespace {
 template <class H>
 H read_header(std::string_view message) {
   H header;
-  if (message.size() < sizeof header) throw UsageError("pool message too short for its header");
+  if (message.size() < sizeof header) throw ProtocolError("pool message too short for its header");
   std::memcpy(&header, message.data(), sizeof header);
   return header;
 }
@@ -39,12 +39,12 @@ std::string run_chunk_message(std::string_view message, const SyncClock& clock) 
   execute_chunk(in.key, message.data() + sizeof in, message.size() - sizeof in, in.count,
                 (in.flags & kRecordTimes) ? &clock : nullptr, out);
   std::string errors;
-  if (!out.errors.empty()) errors = serialize_to_bytes(out.errors);
+  if (!out.errors.empty()) errors = encode_bytes(out.errors);
   ResultHeader h;
   h.job = in.job;
   h.seq = in.seq;
   h.count = in.count;
-  h.times = static_cast<std::uint32_t>(out.times.size());
+  h.times = checked_cast<std::uint32_t>(out.times.size(), "pool: time stamps in one result");
   h.error_bytes = errors.size();
   h.seconds = out.seconds;
   std::string reply;
@@ -60,11 +60,11 @@ ResultHeader decode_result(std::string_view message, ChunkOutput& out) {
   const auto h = read_header<ResultHeader>(message);
   std::size_t at = sizeof h;
   const std::size_t times_bytes = std::size_t{h.times} * sizeof(double);
-  if (message.size() < at + times_bytes + h.error_bytes) throw UsageError("pool result message is truncated");
+  if (message.size() < at + times_bytes + h.error_bytes) throw ProtocolError("pool result message is truncated");
   out.times.resize(h.times);
   if (times_bytes) std::memcpy(out.times.data(), message.data() + at, times_bytes);
   at += times_bytes;
-  if (h.error_bytes) deserialize_from_bytes(std::span<const char>(message.data() + at, h.error_bytes), out.errors);
+  if (h.error_bytes) decode_bytes(std::span<const char>(message.data() + at, h.error_bytes), out.errors);
   at += h.error_bytes;
   out.payload.assign(message.data() + at, message.size() - at);
   out.seconds = h.seconds;

@@ -10,11 +10,17 @@
 
 #include "multirank/core/request.hpp"
 #include "multirank/core/wait.hpp"
-#include "multirank/pool/pool_core.hpp"
-#include "multirank/pool/protocol.hpp"
+#include "multirank/pool/internal/pool_core.hpp"
+#include "multirank/pool/internal/protocol.hpp"
 
 namespace multirank::detail {
 namespace {
+
+/// How a worker waits for its next chunk. After a result the coordinator answers within a few
+/// hundred microseconds: for 5 ms, no sleep lasts more than 100 µs, so the next chunk does not
+/// wait for a millisecond's sleep to end.
+constexpr BackoffPolicy kWorkerPolicy{.early_cap = std::chrono::microseconds(100),
+                                      .early_window = std::chrono::milliseconds(5)};
 
 /// With several worker threads: an idle thread takes the receiving role (only one thread probes
 /// at a time) and queues what arrives; any idle thread runs the next queued chunk and sends its
@@ -28,8 +34,7 @@ void serve_concurrently(const Communicator& comm, const SyncClock& clock, int wo
   bool stop = false;
 
   auto work = [&] {
-    Backoff backoff;
-    backoff.cap_early_sleeps(std::chrono::microseconds(100), std::chrono::milliseconds(5));
+    Backoff backoff(kWorkerPolicy);
     std::unique_lock<std::mutex> lock(mutex);
     for (;;) {
       if (!queue.empty()) {
@@ -49,8 +54,8 @@ void serve_concurrently(const Communicator& comm, const SyncClock& clock, int wo
       }
       receiving = true;
       lock.unlock();
-      std::vector<std::pair<int, std::string>> got;
-      while (const auto st = comm.iprobe(0, MPI_ANY_TAG)) {
+      std::vector<std::pair<Tag, std::string>> got;
+      while (const auto st = comm.iprobe(0, Tag::any())) {
         std::string message;
         comm.recv_into(0, st->tag, message);
         got.emplace_back(st->tag, std::move(message));
@@ -95,12 +100,9 @@ void serve(const Communicator& comm, const SyncClock& clock, int workers) {
   std::deque<std::string> queue;  // chunks received ahead of time (the coordinator prefetches)
   std::deque<Request> sends;
   bool stop = false;
-  Backoff backoff;
-  // After a result the coordinator answers within a few hundred microseconds: look often for a
-  // while, so the next chunk does not wait for a millisecond's sleep to end.
-  backoff.cap_early_sleeps(std::chrono::microseconds(100), std::chrono::milliseconds(5));
+  Backoff backoff(kWorkerPolicy);
   for (;;) {
-    while (const auto st = comm.iprobe(0, MPI_ANY_TAG)) {
+    while (const auto st = comm.iprobe(0, Tag::any())) {
       std::string message;
       comm.recv_into(0, st->tag, message);
       if (st->tag == kChunkTag) {

@@ -7,14 +7,15 @@
 #include <functional>
 #include <iterator>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "multirank/core/error.hpp"
-#include "multirank/pool/pool_core.hpp"
+#include "multirank/core/codec.hpp"
+#include "multirank/pool/chunksize.hpp"
+#include "multirank/pool/job_handle.hpp"
 
 namespace multirank {
 
@@ -36,7 +37,7 @@ struct StreamOptions {
 
 namespace detail {
 /// Reads one input from the caller's range and appends its encoding; false at the end.
-using Feeder = std::function<bool(std::string& out, std::uint64_t& bytes)>;
+using Feeder = std::function<bool(EncodedInputs& out)>;
 }  // namespace detail
 
 /// The results of Pool::imap (Ordered) or Pool::imap_unordered, read lazily: inputs are read
@@ -53,7 +54,6 @@ class ResultStream {
   ResultStream& operator=(ResultStream&& other) noexcept {
     if (this != &other) {
       release();
-      core_ = std::move(other.core_);
       job_ = std::move(other.job_);
       feed_ = std::move(other.feed_);
       window_ = other.window_;
@@ -61,7 +61,6 @@ class ResultStream {
       read_ = other.read_;
       returned_ = other.returned_;
       input_done_ = other.input_done_;
-      cursor_ = other.cursor_;
       buffer_ = std::move(other.buffer_);
     }
     return *this;
@@ -119,19 +118,12 @@ class ResultStream {
     std::exception_ptr error;
   };
 
-  ResultStream(std::shared_ptr<detail::PoolCore> core, std::shared_ptr<detail::Job> job, detail::Feeder feed,
-               std::size_t window, std::size_t batch)
-      : core_(std::move(core)), job_(std::move(job)), feed_(std::move(feed)), window_(window), batch_(batch) {}
+  ResultStream(detail::JobHandle job, detail::Feeder feed, std::size_t window, std::size_t batch)
+      : job_(std::move(job)), feed_(std::move(feed)), window_(window), batch_(batch) {}
 
   void release() noexcept {
-    if (core_ && job_) {
-      try {
-        core_->abandon(*job_);
-      } catch (...) {
-      }
-    }
-    core_.reset();
-    job_.reset();
+    if (job_.valid()) job_.abandon();
+    job_ = detail::JobHandle();
   }
 
   /// Reads inputs up to the window and hands them to the pool in batches: only once a batch fits
@@ -141,97 +133,51 @@ class ResultStream {
     const auto in_flight = [&] { return read_ - returned_; };
     if (in_flight() + batch_ > window_ && in_flight() >= batch_) return;
     while (!input_done_ && in_flight() < window_) {
-      std::string bytes;
-      std::vector<std::uint64_t> sizes;
+      detail::EncodedInputs inputs;
       const std::size_t want = std::min<std::size_t>(batch_, window_ - (read_ - returned_));
       bool end = false;
-      while (sizes.size() < want) {
-        std::uint64_t b = 0;
-        if (!feed_(bytes, b)) {
+      while (inputs.count < want) {
+        if (!feed_(inputs)) {
           end = true;
           break;
         }
-        sizes.push_back(b);
       }
-      read_ += sizes.size();
+      read_ += inputs.count;
       input_done_ = end;
-      core_->feed(*job_, std::move(bytes), sizes, end);
+      job_.feed(std::move(inputs), end);
     }
   }
 
   /// Waits for the next chunk of results and decodes it into the buffer; false at the end.
   bool refill() {
-    if (!job_) return false;
-    std::uint64_t first = 0;
-    std::uint32_t count = 0;
-    std::string payload;
-    std::vector<std::pair<std::uint32_t, std::exception_ptr>> failures;
-    {
-      fill();
-      std::unique_lock<std::mutex> lock(core_->mutex);
-      detail::Job& j = *job_;
-      auto at_end = [&] { return j.closed && returned_ == j.available; };
-      auto ready = [&] {
-        if constexpr (Ordered) {
-          return cursor_ < j.chunks_cut && j.slot(cursor_).done;
-        } else {
-          return !j.completed.empty();
-        }
-      };
-      core_->done_cv.wait(lock, [&] { return at_end() || j.cancelled || ready() || core_->stopped; });
-      if (!ready()) {
-        if (at_end()) return false;
-        if (j.cancelled) throw detail::PoolCore::cancelled_error(j);
-        throw UsageError("the pool ended while this stream still had results to deliver");
-      }
-      std::uint64_t seq = cursor_;
-      if constexpr (Ordered) {
-        ++cursor_;
-      } else {
-        seq = j.completed.front();
-        j.completed.pop_front();
-      }
-      detail::ChunkSlot& s = j.slot(seq);
-      first = s.first;
-      count = s.count;
-      payload = std::move(s.out.payload);
-      failures.clear();
-      for (const auto& [pos, msg] : s.out.errors) {
-        (void)msg;
-        failures.emplace_back(pos, std::make_exception_ptr(core_->task_error(j, s.first + pos)));
-      }
-      s.consumed = true;
-      while (!j.chunks.empty() && j.chunks.front().consumed && j.chunks.front().done) {
-        j.chunks.pop_front();
-        ++j.chunk_base;
-      }
-    }
-    // Decode outside the lock. A failed input holds a default value in the payload, unless the
-    // whole chunk could not run (then the payload is empty).
-    std::sort(failures.begin(), failures.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
-    const bool all_failed = failures.size() >= count && payload.empty();
-    const char* p = payload.data();
-    const char* const end = p + payload.size();
+    if (!job_.valid()) return false;
+    fill();
+    std::optional<detail::ChunkResults> chunk = job_.next_results();
+    if (!chunk) return false;
+    // A failed input holds a default value in the payload, unless the whole chunk could not run
+    // (then the payload is empty).
+    const bool all_failed = chunk->failures.size() >= chunk->count && chunk->payload.empty();
+    const char* p = chunk->payload.data();
+    const char* const end = p + chunk->payload.size();
     std::size_t next_failure = 0;
-    for (std::uint32_t k = 0; k < count; ++k) {
+    for (std::uint32_t k = 0; k < chunk->count; ++k) {
       Item item;
-      item.index = first + k;
-      if (!all_failed) detail::read_item(p, end, item.value);
-      if (next_failure < failures.size() && failures[next_failure].first == k) item.error = failures[next_failure++].second;
+      item.index = chunk->first + k;
+      if (!all_failed) read_item(p, end, item.value);
+      if (next_failure < chunk->failures.size() && chunk->failures[next_failure].first == k)
+        item.error = chunk->failures[next_failure++].second;
       buffer_.push_back(std::move(item));
     }
     return true;
   }
 
-  std::shared_ptr<detail::PoolCore> core_;
-  std::shared_ptr<detail::Job> job_;
+  detail::JobHandle job_;
   detail::Feeder feed_;
   std::size_t window_ = 1;
   std::size_t batch_ = 1;
   std::uint64_t read_ = 0;
   std::uint64_t returned_ = 0;
   bool input_done_ = false;
-  std::uint64_t cursor_ = 0;
   std::deque<Item> buffer_;
 };
 

@@ -3,7 +3,8 @@
 ///
 /// Every rank runs the same binary, so a task registered while static objects are initialised
 /// (before main) is known under the same key on every rank. The key is a 64-bit hash of the
-/// task's name (never a function address: each rank is its own process, with its own layout).
+/// task's name (never a function address: each rank is its own process, with its own layout),
+/// and a name never depends on the compiler's spelling (core/type_name.hpp).
 ///
 /// \code
 ///   int square(int x) { return x * x; }
@@ -32,7 +33,8 @@
 #include <vector>
 
 #include "multirank/core/clock.hpp"
-#include "multirank/pool/item_codec.hpp"
+#include "multirank/core/type_name.hpp"
+#include "multirank/core/codec.hpp"
 
 namespace multirank {
 
@@ -191,16 +193,6 @@ void run_chunk(const char* in, std::size_t in_bytes, std::uint32_t count, ChunkO
   }
 }
 
-/// The qualified name of the function F, from the compiler's signature of this function.
-template <auto F>
-constexpr std::string_view function_name() noexcept {
-  constexpr std::string_view sig = __PRETTY_FUNCTION__;  // "... [with auto F = ns::f; ...]"
-  constexpr std::string_view marker = "F = ";
-  constexpr auto from = sig.find(marker) + marker.size();
-  constexpr auto to = sig.find_first_of(";]", from);
-  return sig.substr(from, to - from);
-}
-
 }  // namespace detail
 
 /// A handle on the registered task of function F (a plain function, not a lambda), usable with
@@ -236,8 +228,9 @@ class Task {
   std::string name_;
 };
 
-/// The task of function F, registered under F's qualified name (e.g. "ns::square").
+/// The task of function F, registered under F's stable name: its qualified name and parameter
+/// types, e.g. "ns::square(int)", the same text from GCC and Clang (core/type_name.hpp).
 template <auto F>
-inline const Task<F> task{detail::function_name<F>()};
+inline const Task<F> task{function_name<F>()};
 
 }  // namespace multirank

@@ -15,7 +15,7 @@ std::string describe(const std::string& task, std::uint64_t index, int rank, con
 
 TaskError::TaskError(std::string task, std::uint64_t input_index, int rank, std::string host, long pid,
                      std::string message)
-    : std::runtime_error(describe(task, input_index, rank, host, pid, message)),
+    : Error(describe(task, input_index, rank, host, pid, message)),
       task_(std::move(task)),
       index_(input_index),
       rank_(rank),

@@ -2,14 +2,15 @@
 /// \file What a caller of the pool sees when a task failed or never ran.
 
 #include <cstdint>
-#include <stdexcept>
 #include <string>
+
+#include "multirank/core/error.hpp"
 
 namespace multirank {
 
 /// A task threw: carries which input, where it ran, and the original message.
 /// what() reads "task 'NAME' failed on input I (rank R on HOST, pid P): MESSAGE".
-class TaskError : public std::runtime_error {
+class TaskError : public Error {
  public:
   TaskError(std::string task, std::uint64_t input_index, int rank, std::string host, long pid, std::string message);
   /// The task's registered name.
@@ -35,9 +36,9 @@ class TaskError : public std::runtime_error {
 };
 
 /// A task was cancelled before it started, or the pool was terminated before it finished.
-class CancelledError : public std::runtime_error {
+class CancelledError : public Error {
  public:
-  using std::runtime_error::runtime_error;
+  using Error::Error;
 };
 
 }  // namespace multirank

@@ -1,24 +1,23 @@
 #include "multirank/shared/manager.hpp"
 
-#include <boost/core/demangle.hpp>
-
 #include <atomic>
 #include <cstdio>
 #include <exception>
 #include <thread>
 
+#include "multirank/core/same_arguments.hpp"
+
 namespace multirank {
 namespace {
-constexpr int kRequestTag = kReservedTagBase + 200;
-constexpr int kReplyTag = kReservedTagBase + 201;
+// On the manager's own duplicate of the communicator, which no other traffic shares.
+enum ManagerTag : int { kRequestTag = 1, kReplyTag = 2 };
 }  // namespace
 
 namespace detail {
 
 void check_entry_type(const ManagedEntry& e, const std::string& expected_type, const std::string& what) {
   if (e.type != expected_type)
-    throw UsageError("Manager: " + what + " holds a " + boost::core::demangle(e.type.c_str()) + ", not a " +
-                     boost::core::demangle(expected_type.c_str()));
+    throw UsageError("Manager: " + what + " holds a " + e.type + ", not a " + expected_type);
 }
 
 ManagerReply ManagerStore::apply(const ManagerRequest& request) {
@@ -74,7 +73,7 @@ ManagerReply ManagerStore::apply(const ManagerRequest& request) {
       reply.ok = true;
       break;
     default:
-      throw UsageError("Manager: unknown request " + std::to_string(request.op));
+      throw ProtocolError("Manager: unknown request " + std::to_string(request.op));
   }
   return reply;
 }
@@ -87,6 +86,9 @@ struct Manager::Service {
 };
 
 Manager::Manager(const Communicator& comm, int host) : comm_(comm.dup()), host_(host) {
+  ArgumentDigest digest;
+  digest.add(host);
+  require_same_arguments(comm_, digest, "Manager: the ranks were given different hosts");
   comm_.check_rank(host);
   if (comm_.rank() == host_) {
     store_ = std::make_unique<detail::ManagerStore>();

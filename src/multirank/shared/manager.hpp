@@ -24,19 +24,19 @@
 #include <optional>
 #include <span>
 #include <string>
-#include <typeinfo>
 #include <utility>
 #include <vector>
 
 #include "multirank/core/codec.hpp"
 #include "multirank/core/communicator.hpp"
+#include "multirank/core/type_name.hpp"
 #include "multirank/core/wait.hpp"
 
 namespace multirank {
 
 namespace detail {
 
-/// One stored value: its type's name, its encoded bytes, and the store version of its last write.
+/// One stored value: its type's stable name (core/type_name.hpp, the same from every compiler), its encoded bytes, and the store version of its last write.
 struct ManagedEntry {
   std::string type;
   std::string bytes;
@@ -79,16 +79,10 @@ class ManagerStore {
 };
 
 template <class T>
-std::string type_name_of() {
-  return typeid(T).name();
-}
-
-template <class T>
 ManagedEntry encode_entry(const T& value) {
   ManagedEntry e;
-  e.type = type_name_of<T>();
-  if constexpr (wire_kind_v<T> == WireKind::raw) e.bytes.assign(reinterpret_cast<const char*>(&value), sizeof(T));
-  else e.bytes = serialize_to_bytes(value);
+  e.type = type_name<T>();
+  e.bytes = encode_bytes(value);  // the one codec (core/codec.hpp)
   return e;
 }
 
@@ -97,10 +91,9 @@ void check_entry_type(const ManagedEntry& e, const std::string& expected_type, c
 
 template <class T>
 T decode_entry(const ManagedEntry& e, const std::string& what) {
-  check_entry_type(e, type_name_of<T>(), what);
+  check_entry_type(e, type_name<T>(), what);
   T value{};
-  if constexpr (wire_kind_v<T> == WireKind::raw) std::memcpy(&value, e.bytes.data(), sizeof(T));
-  else deserialize_from_bytes(std::span<const char>(e.bytes.data(), e.bytes.size()), value);
+  decode_bytes(std::span<const char>(e.bytes.data(), e.bytes.size()), value);
   return value;
 }
 

@@ -17,6 +17,7 @@
 #include <stdexcept>
 
 #include "multirank/core/error.hpp"
+#include "multirank/study/error.hpp"
 
 extern char** environ;  // POSIX: passed on to gnuplot
 
@@ -66,10 +67,10 @@ void run_gnuplot(const std::string& gnuplot, const std::string& script, const st
   pid_t pid = 0;
   const int rc = posix_spawn(&pid, gnuplot.c_str(), &actions, nullptr, argv, environ);
   posix_spawn_file_actions_destroy(&actions);
-  if (rc != 0) throw std::runtime_error("cannot start " + gnuplot + ": " + std::strerror(rc));
+  if (rc != 0) throw PlotError("cannot start " + gnuplot + ": " + std::strerror(rc));
   int status = 0;
   while (::waitpid(pid, &status, 0) < 0) {
-    if (errno != EINTR) throw std::runtime_error("waiting for gnuplot failed");
+    if (errno != EINTR) throw PlotError("waiting for gnuplot failed");
   }
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
     std::ifstream in(log);
@@ -77,7 +78,7 @@ void run_gnuplot(const std::string& gnuplot, const std::string& script, const st
     std::string line;
     while (std::getline(in, line))
       if (!line.empty() && line.find_first_not_of(" ^") != std::string::npos) first = line;
-    throw std::runtime_error("gnuplot failed" + (first.empty() ? std::string() : ": " + first));
+    throw PlotError("gnuplot failed" + (first.empty() ? std::string() : ": " + first));
   }
 }
 
@@ -110,7 +111,7 @@ class Figure {
     try {
       run_gnuplot(gnuplot, script_path.string(), (work_dir_ / (name_ + ".log")).string());
       if (fs::file_size(png_tmp) == 0 || fs::file_size(svg_tmp) == 0)
-        throw std::runtime_error("gnuplot wrote an empty " + name_ + " plot");
+        throw PlotError("gnuplot wrote an empty " + name_ + " plot");
       fs::rename(png_tmp, png);
       fs::rename(svg_tmp, svg);
     } catch (...) {
@@ -168,7 +169,7 @@ std::vector<std::string> write_plots(const Report& report, const std::string& di
   fs::create_directories(dir);
   ScratchDir scratch;
   std::string templ = (fs::temp_directory_path() / "multirank-plots-XXXXXX").string();
-  if (!::mkdtemp(templ.data())) throw std::runtime_error("cannot create a scratch directory for the plots");
+  if (!::mkdtemp(templ.data())) throw PlotError("cannot create a scratch directory for the plots");
   scratch.path = templ;
 
   std::vector<std::string> written;

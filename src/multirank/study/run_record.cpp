@@ -15,9 +15,11 @@
 #include <map>
 #include <sstream>
 
+#include "multirank/collective/gather.hpp"
+#include "multirank/collective/ops.hpp"
+#include "multirank/collective/reduce.hpp"
 #include "multirank/core/error.hpp"
 #include "multirank/core/process_info.hpp"
-#include "multirank/study/mpi_helpers.ipp"
 #include "multirank/study/statistics.hpp"
 
 extern char** environ;  // POSIX: the process environment, for the SLURM_*, OMPI_MCA_*, OMP_* scan
@@ -38,7 +40,7 @@ std::string cpu_affinity() {
   std::string out;
   int run_start = -1;
   for (int c = 0; c <= CPU_SETSIZE; ++c) {
-    const bool in = c < CPU_SETSIZE && CPU_ISSET(c, &set);
+    const bool in = c < CPU_SETSIZE && CPU_ISSET(static_cast<std::size_t>(c), &set);  // 0 <= c < CPU_SETSIZE
     if (in && run_start < 0) run_start = c;
     if (!in && run_start >= 0) {
       if (!out.empty()) out.append(",");
@@ -153,7 +155,7 @@ std::vector<std::string> recorded_variables(const std::vector<std::string>& envi
 RunRecord begin_run(const Communicator& world, std::string app, std::string options_json, std::string mode) {
   RunRecord r = start_record(std::move(app), std::move(options_json), std::move(mode));
   r.world_size = world.size();
-  set_placement(r, detail::allgather_strings(world, host_name()), detail::allgather_strings(world, cpu_affinity()));
+  set_placement(r, allgather(world, host_name()), allgather(world, cpu_affinity()));
   std::vector<std::string> environment;
   for (char** e = environ; e && *e; ++e) environment.emplace_back(*e);
   r.environment = recorded_variables(environment);
@@ -181,8 +183,8 @@ Sample make_sample(const Communicator& comm, int rep, double local_seconds, doub
   Sample s;
   s.p = comm.size();
   s.rep = rep;
-  s.rank_min_seconds = detail::allreduce_one(comm, local_seconds, MPI_DOUBLE, MPI_MIN);
-  s.rank_max_seconds = detail::allreduce_one(comm, local_seconds, MPI_DOUBLE, MPI_MAX);
+  s.rank_min_seconds = allreduce(comm, local_seconds, minimum<>{});
+  s.rank_max_seconds = allreduce(comm, local_seconds, maximum<>{});
   s.wall_seconds = wall_seconds >= 0.0 ? wall_seconds : s.rank_max_seconds;
   return s;
 }

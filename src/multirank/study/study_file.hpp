@@ -4,11 +4,11 @@
 
 #include <cstdint>
 #include <functional>
-#include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "multirank/core/communicator.hpp"
+#include "multirank/study/error.hpp"
 #include "multirank/study/run_record.hpp"
 
 namespace multirank::study {
@@ -20,12 +20,6 @@ inline constexpr std::int32_t kSchemaVersion = 2;
 inline constexpr std::int32_t kOldestSchemaVersion = 1;
 /// The value of the `format` root attribute that marks a multirank study file.
 inline constexpr const char* kStudyFormat = "multirank-study";
-
-/// An HDF5 call failed while writing or reading (I/O, space, a damaged file found mid-read).
-class Hdf5Error : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
 
 /// What to do when the output exists.
 enum class WriteMode {

@@ -13,10 +13,14 @@
 #include <optional>
 #include <set>
 
+#include "multirank/collective/broadcast.hpp"
+#include "multirank/collective/gather.hpp"
+#include "multirank/collective/ops.hpp"
+#include "multirank/collective/reduce.hpp"
+#include "multirank/collective/scan.hpp"
 #include "multirank/core/environment.hpp"
 #include "multirank/core/error.hpp"
 #include "multirank/study/hdf5_io.ipp"
-#include "multirank/study/mpi_helpers.ipp"
 #include "multirank/study/study_file.hpp"
 
 namespace multirank::study {
@@ -26,10 +30,21 @@ using detail::Hid;
 
 namespace {
 
+/// The first non-empty message among the ranks' (lowest rank wins), on every rank; empty when
+/// every rank succeeded. Lets a failure seen on some ranks become the same exception everywhere.
+std::string agree_on_error(const Communicator& comm, const std::string& mine) {
+  const int first = allreduce(comm, mine.empty() ? comm.size() : comm.rank(), minimum<>{});
+  if (first == comm.size()) return {};
+  std::string message = mine;
+  broadcast(comm, message, first);
+  return message;
+}
+
 /// The processes that write one file together: the ranks of a communicator (parallel HDF5,
 /// MPI-IO, collective calls), or this process alone without MPI (the serial mode: HDF5's default
 /// sec2 driver; `multirank study ... exec` drives its program runs that way). One writer serves
-/// both: every collective step below goes through here and is the identity when alone.
+/// both: every collective step below goes through here (the library's collectives) and is the
+/// identity when alone.
 class Writers {
  public:
   explicit Writers(const Communicator* comm) : comm_(comm) {}
@@ -38,23 +53,18 @@ class Writers {
   [[nodiscard]] const Communicator& comm() const { return *comm_; }
   template <class T>
   void bcast(T& value) const {
-    if (comm_) detail::bcast_value(*comm_, value, 0);
-  }
-  void bcast_string(std::string& bytes) const {
-    if (comm_) detail::bcast_string(*comm_, bytes, 0);
+    if (comm_) broadcast(*comm_, value, 0);
   }
   [[nodiscard]] std::vector<std::string> allgather(const std::string& mine) const {
-    return comm_ ? detail::allgather_strings(*comm_, mine) : std::vector<std::string>{mine};
+    return comm_ ? multirank::allgather(*comm_, mine) : std::vector<std::string>{mine};
   }
-  [[nodiscard]] std::uint64_t exscan_sum(std::uint64_t v) const { return comm_ ? detail::exscan_sum(*comm_, v) : 0; }
-  [[nodiscard]] std::uint64_t sum(std::uint64_t v) const {
-    return comm_ ? detail::allreduce_one<std::uint64_t>(*comm_, v, MPI_UINT64_T, MPI_SUM) : v;
+  [[nodiscard]] std::uint64_t exscan_sum(std::uint64_t v) const {
+    return comm_ ? exscan(*comm_, v, std::plus<>{}, std::uint64_t{0}) : 0;
   }
-  [[nodiscard]] std::uint64_t max(std::uint64_t v) const {
-    return comm_ ? detail::allreduce_one<std::uint64_t>(*comm_, v, MPI_UINT64_T, MPI_MAX) : v;
-  }
+  [[nodiscard]] std::uint64_t sum(std::uint64_t v) const { return comm_ ? allreduce(*comm_, v, std::plus<>{}) : v; }
+  [[nodiscard]] std::uint64_t max(std::uint64_t v) const { return comm_ ? allreduce(*comm_, v, maximum<>{}) : v; }
   [[nodiscard]] std::string agree_on_error(const std::string& mine) const {
-    return comm_ ? detail::agree_on_error(*comm_, mine) : mine;
+    return comm_ ? study::agree_on_error(*comm_, mine) : mine;
   }
 
  private:
@@ -417,7 +427,7 @@ std::string write_run_with(const Writers& w, const std::string& path, const RunR
       fs::remove(plan.temp);
     }
   }
-  w.bcast_string(rename_error);
+  w.bcast(rename_error);
   if (!rename_error.empty()) throw Hdf5Error("cannot move the finished file into place as " + path + ": " + rename_error);
   return plan.group;
 }

@@ -16,15 +16,15 @@ namespace multirank::study {
 
 /// What the sweep runs.
 struct SweepOptions {
-  std::vector<int> ranks;   ///< rank counts, each in [1, world size]; measured in the order given
+  std::vector<int> ranks{}; ///< rank counts, each in [1, world size]; measured in the order given
   int reps = 5;             ///< timed repetitions per rank count (>= 1)
   int warmups = 1;          ///< untimed runs before them (>= 0)
   bool progress = true;     ///< show progress on rank 0's stderr (see trace::Progress)
   /// Repetitions measured by an earlier, interrupted run (p, rep): skipped, and their samples,
   /// already in the record, are kept. A rank count whose repetitions are all done skips its warm-ups.
-  std::set<std::pair<int, int>> done = {};
+  std::set<std::pair<int, int>> done{};
   /// Called on rank 0 after each new sample (e.g. to journal it).
-  std::function<void(const Sample&)> on_sample = nullptr;
+  std::function<void(const Sample&)> on_sample{};
 };
 
 /// What one run of the work returns on each rank of the sub-communicator.

@@ -10,7 +10,7 @@ namespace {
 
 std::string duration_text(double s) {
   char buf[48];
-  if (!std::isfinite(s) || s < 0) return "?";
+  if (!std::isfinite(s) || s < 0 || s > 1e8) return "?";  // (and so s fits an int below)
   if (s < 60)
     std::snprintf(buf, sizeof buf, "%.1fs", s);
   else if (s < 3600)

@@ -22,7 +22,6 @@ enum PoolTag : int {
   kStopTag = 3,       ///< coordinator -> worker: no more chunks; say goodbye
   kTerminateTag = 4,  ///< coordinator -> worker: drop queued chunks; say goodbye
   kByeTag = 5,        ///< worker -> coordinator: nothing more will come from me
-  kHelloTag = 6,      ///< worker -> coordinator at start: host and pid
 };
 
 /// Leads a chunk message.
