@@ -139,6 +139,13 @@ DurableLog::Options log_options() {
 }
 
 void refuse_old_format(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::string first;
+  if (std::getline(in, first)) {
+    const auto j = nlohmann::json::parse(first, nullptr, false);
+    if (j.is_discarded() || !j.is_object() || !j.contains("multirank_journal"))
+      throw UsageError("journal " + path + " is not a multirank journal (line 1 is no journal header)");
+  }
   if (is_old_format(path))
     throw UsageError("journal " + path +
                      " was written by an older multirank, without checksums, so its results cannot be verified: "

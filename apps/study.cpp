@@ -49,8 +49,8 @@ class Study {
     if (o_->mode != "strong" && o_->mode != "weak") throw UsageError("--mode is strong or weak, not '" + o_->mode + "'");
     if (o_->resume && o_->journal.empty()) throw UsageError("--resume needs --journal FILE");
     if (world.rank() == 0) {
-      study::check_output(o_->output, o_->force ? study::WriteMode::replace : study::WriteMode::append);
       if (!o_->journal.empty()) Journal::check_usable(o_->journal, "study", identity(), o_->resume, journal_tasks());
+      study::check_output(o_->output, o_->force ? study::WriteMode::replace : study::WriteMode::append);
     }
   }
 

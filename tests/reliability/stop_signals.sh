@@ -45,17 +45,23 @@ for case in "TERM 3" "INT 3" "TERM 2" "INT 4" "RANKS 3"; do
     grep -Eq "^multirank: rank 0 on $host: stopped by SIG(TERM|INT)$" <<<"$err"
   expect "SIG$sig, $n ranks: the journal holds only complete lines of finished tasks" \
     python3 - "$journal" "$digits" <<'PY'
-import json, sys
+import json, sys, zlib
 path, digits = sys.argv[1], int(sys.argv[2])
 data = open(path, "rb").read()
 assert data.endswith(b"\n"), "the last line is torn"
 lines = data.decode().splitlines()
-head = json.loads(lines[0])
-assert head["multirank_journal"] == 1 and head["command"] == "factorial", head
+def verified(line):  # each line carries the CRC-32 of its record without the crc32 member
+    r = json.loads(line)
+    crc = r.pop("crc32")
+    text = json.dumps(r, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    assert crc == "%08x" % zlib.crc32(text.encode()), line
+    return r
+head = verified(lines[0])
+assert head["multirank_journal"] == 2 and head["command"] == "factorial", head
 seen = set()
 for line in lines[1:]:
-    entry = json.loads(line)
-    assert entry["result"]["digits"] == digits, entry
+    entry = verified(line)
+    assert entry["result"]["digits"] == digits and entry["key"] == {"n": 100000}, entry
     assert 0 <= entry["task"] < 400 and entry["task"] not in seen, entry
     seen.add(entry["task"])
 assert 2 <= len(seen) < 400, len(seen)

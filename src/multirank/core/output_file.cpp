@@ -39,7 +39,21 @@ std::string resolve_output_path(const std::string& path) {
   throw UsageError("cannot write " + path + ": too many levels of symbolic links");
 }
 
-void check_output_folder(const std::string& path, const std::string& what) {
+namespace {
+
+/// Why flock refused, when it is not "held by another process".
+bool unsupported(int err) { return err != EWOULDBLOCK && err != EINTR; }
+
+std::string unsupported_message(const std::string& what, const std::string& path, const std::string& file, int err) {
+  return "cannot append to " + what + " " + path + ": its filesystem does not support flock (" + file + ": " +
+         os_error_text(err) +
+         "), and without a lock two jobs appending at once would lose a run; use a local or flock-mounted "
+         "filesystem, or write a new file";
+}
+
+/// Creates, writes one byte to and removes a probe file in the folder of the resolved `path`
+/// (and, when asked, takes a flock on it); throws UsageError with the reason.
+void probe_folder(const std::string& path, const std::string& what, bool test_flock) {
   const std::string resolved = resolve_output_path(path);
   const std::string folder = folder_of(resolved);
   const std::string named = what + " " + path + (resolved == path ? "" : " (a link to " + resolved + ")");
@@ -49,7 +63,7 @@ void check_output_folder(const std::string& path, const std::string& what) {
   const std::string probe = (fs::path(folder) / (".multirank-probe-" + std::to_string(::getpid()) + "-" +
                                                   std::to_string(counter.fetch_add(1))))
                                 .string();
-  const int fd = ::open(probe.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  const int fd = ::open(probe.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd < 0) {
     const int err = errno;
     throw UsageError("cannot write " + named + ": cannot create a file in " + folder + ": " + os_error_text(err));
@@ -60,11 +74,18 @@ void check_output_folder(const std::string& path, const std::string& what) {
   do {
     n = ::write(fd, &byte, 1);
   } while (n < 0 && errno == EINTR);
-  const int err = n == 1 ? 0 : errno;
+  const int write_err = n == 1 ? 0 : errno;
+  const int lock_err = test_flock && ::flock(fd, LOCK_EX | LOCK_NB) != 0 ? errno : 0;
   ::close(fd);
   ::unlink(probe.c_str());
-  if (err != 0) throw UsageError("cannot write " + named + ": writing in " + folder + " fails: " + os_error_text(err));
+  if (write_err != 0)
+    throw UsageError("cannot write " + named + ": writing in " + folder + " fails: " + os_error_text(write_err));
+  if (lock_err != 0 && unsupported(lock_err)) throw UsageError(unsupported_message(what, path, folder, lock_err));
 }
+
+}  // namespace
+
+void check_output_folder(const std::string& path, const std::string& what) { probe_folder(path, what, false); }
 
 std::string OutputLock::lock_path(const std::string& resolved) {
   const fs::path p(resolved);
@@ -74,36 +95,7 @@ std::string OutputLock::lock_path(const std::string& resolved) {
   return (fs::path(folder_of(resolved)) / name).string();
 }
 
-namespace {
-
-/// Why flock refused, when it is not "held by another process".
-bool unsupported(int err) { return err != EWOULDBLOCK && err != EINTR; }
-
-std::string unsupported_message(const std::string& what, const std::string& path, const std::string& lock, int err) {
-  return "cannot append to " + what + " " + path + ": its filesystem does not support flock (" + lock + ": " +
-         os_error_text(err) +
-         "), and without a lock two jobs appending at once would lose a run; use a local or flock-mounted "
-         "filesystem, or write a new file";
-}
-
-}  // namespace
-
-void OutputLock::check_supported(const std::string& path, const std::string& what) {
-  const std::string lock = lock_path(resolve_output_path(path));
-  const int fd = ::open(lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  if (fd < 0) {
-    const int err = errno;
-    throw UsageError("cannot write " + what + " " + path + ": cannot create its lock file " + lock + ": " +
-                     os_error_text(err));
-  }
-  int err = 0;
-  if (::flock(fd, LOCK_EX | LOCK_NB) != 0)
-    err = errno;
-  else
-    ::flock(fd, LOCK_UN);
-  ::close(fd);
-  if (err != 0 && unsupported(err)) throw UsageError(unsupported_message(what, path, lock, err));
-}
+void OutputLock::check_supported(const std::string& path, const std::string& what) { probe_folder(path, what, true); }
 
 OutputLock::OutputLock(const std::string& path, const std::string& what, bool required) {
   const std::string lock = lock_path(resolve_output_path(path));

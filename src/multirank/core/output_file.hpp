@@ -51,8 +51,8 @@ class OutputLock {
   /// Whether a lock is held.
   [[nodiscard]] bool held() const noexcept { return fd_ >= 0; }
 
-  /// Checks before any work that `path` could be locked (UsageError when flock is not supported;
-  /// a lock held by another process right now is fine: the write will wait for it).
+  /// Checks before any work, as check_output_folder does and with the same probe file, that
+  /// files in the folder of `path` can be locked (UsageError when flock is not supported).
   static void check_supported(const std::string& path, const std::string& what);
   /// The lock file of the resolved `path`: ".NAME.lock" in its folder.
   [[nodiscard]] static std::string lock_path(const std::string& resolved);

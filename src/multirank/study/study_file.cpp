@@ -134,23 +134,26 @@ void check_output(const std::string& path, WriteMode mode) {
   std::error_code ec;
   if (!fs::is_directory(dir, ec)) throw UsageError("cannot write " + path + ": directory " + dir.string() + " does not exist");
   if (fs::is_directory(p, ec)) throw UsageError("cannot write " + path + ": it is a directory");
-  check_output_folder(path, "study file");  // read-only, full, no permission: found before any work
-  if (mode == WriteMode::append) OutputLock::check_supported(path, "study file");
   const FileCheck check = inspect_file(path);
   switch (check.kind) {
     case FileCheck::Kind::missing:
-      return;
+      break;
     case FileCheck::Kind::study:
       if (mode == WriteMode::create)
         throw UsageError(path + " already exists; pass --force to replace it or --append to add a run to it");
-      return;
+      break;
     case FileCheck::Kind::wrong_version:
-      if (mode == WriteMode::replace) return;
+      if (mode == WriteMode::replace) break;
       throw UsageError("cannot " + std::string(mode == WriteMode::append ? "append to " : "overwrite ") + path + ": " +
                        check.reason);
     default:
       throw UsageError("refusing to overwrite " + path + ": " + check.reason);
   }
+  // Read-only, full, no permission, no flock for an append: found before any work.
+  if (mode == WriteMode::append)
+    OutputLock::check_supported(path, "study file");
+  else
+    check_output_folder(path, "study file");
 }
 
 namespace {
