@@ -53,6 +53,21 @@ struct Checked {
   std::optional<JournalWritten> written;
 };
 
+/// The first difference between the journal's `theirs` and this run's `ours`, by its dotted
+/// name: "options.n is 100 there, 200 here".
+std::string difference(const std::string& name, const nlohmann::json& theirs, const nlohmann::json& ours) {
+  const std::string prefix = name.empty() ? "" : name + ".";
+  if (theirs.is_object() && ours.is_object()) {
+    for (const auto& [key, value] : ours.items()) {
+      if (!theirs.contains(key)) return prefix + key + " is absent there, " + shown(value) + " here";
+      if (theirs[key] != value) return difference(prefix + key, theirs[key], value);
+    }
+    for (const auto& [key, value] : theirs.items())
+      if (!ours.contains(key)) return prefix + key + " is " + shown(value) + " there, absent here";
+  }
+  return (name.empty() ? "the options" : name) + " is " + shown(theirs) + " there, " + shown(ours) + " here";
+}
+
 void check_header(const std::string& path, const nlohmann::json& found, const std::string& command,
                   const nlohmann::json& options) {
   const std::string where = "journal " + path + " ";
@@ -70,25 +85,8 @@ void check_header(const std::string& path, const nlohmann::json& found, const st
   const nlohmann::json& theirs = found["options"];
   if (theirs == options) return;
   // Name what differs, not two long descriptions that may look alike.
-  std::string difference;
-  if (theirs.is_object() && options.is_object()) {
-    for (const auto& [key, value] : options.items())
-      if (!theirs.contains(key) || theirs[key] != value) {
-        difference = key + " is " + (theirs.contains(key) ? shown(theirs[key]) : "absent") + " there, " +
-                     shown(value) + " here";
-        break;
-      }
-    if (difference.empty())
-      for (const auto& [key, value] : theirs.items())
-        if (!options.contains(key)) {
-          difference = key + " is " + shown(value) + " there, absent here";
-          break;
-        }
-  }
-  if (difference.empty()) difference = "options " + shown(theirs) + " there, " + shown(options) + " here";
-  throw UsageError(where + "belongs to another `" + command + "` run: " + difference);
+  throw UsageError(where + "belongs to another `" + command + "` run: " + difference("", theirs, options));
 }
-
 Checked check_contents(const std::string& path, const DurableLogContents& contents, const std::string& command,
                        const nlohmann::json& options, const JournalTasks& tasks) {
   if (contents.records.empty())

@@ -99,36 +99,50 @@ void OutputLock::check_supported(const std::string& path, const std::string& wha
 
 OutputLock::OutputLock(const std::string& path, const std::string& what, bool required) {
   const std::string lock = lock_path(resolve_output_path(path));
-  int fd = ::open(lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  if (fd < 0) {
-    const int err = errno;
-    if (!required) return;
-    throw UsageError("cannot write " + what + " " + path + ": cannot create its lock file " + lock + ": " +
-                     os_error_text(err));
-  }
-  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
-    int err = errno;
+  bool said = false;
+  for (;;) {
+    const int fd = ::open(lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) {
+      const int err = errno;
+      if (!required) return;
+      throw UsageError("cannot write " + what + " " + path + ": cannot create its lock file " + lock + ": " +
+                       os_error_text(err));
+    }
+    int err = ::flock(fd, LOCK_EX | LOCK_NB) == 0 ? 0 : errno;
     if (err == EWOULDBLOCK) {
-      std::fprintf(stderr, "multirank: waiting for another process to finish writing %s (it holds %s)\n", path.c_str(),
-                   lock.c_str());
-      std::fflush(stderr);
-      while (::flock(fd, LOCK_EX) != 0) {
-        err = errno;
-        if (err != EINTR) break;
+      if (!said) {
+        std::fprintf(stderr, "multirank: waiting for another process to finish writing %s (it holds %s)\n",
+                     path.c_str(), lock.c_str());
+        std::fflush(stderr);
+        said = true;
       }
-      if (err == EINTR || err == EWOULDBLOCK) err = 0;
+      do {
+        err = ::flock(fd, LOCK_EX) == 0 ? 0 : errno;
+      } while (err == EINTR);
     }
     if (err != 0) {
       ::close(fd);
       if (required) throw UsageError(unsupported_message(what, path, lock, err));
       return;
     }
+    // The holder before us removed the lock file as it let go: then this lock is on a file no
+    // one else will open, and the lock must be taken again on the file now at that path.
+    struct stat held {};
+    struct stat now {};
+    if (::fstat(fd, &held) == 0 && ::stat(lock.c_str(), &now) == 0 && held.st_dev == now.st_dev &&
+        held.st_ino == now.st_ino) {
+      fd_ = fd;
+      path_ = lock;
+      return;
+    }
+    ::close(fd);
   }
-  fd_ = fd;
 }
 
 OutputLock::~OutputLock() {
-  if (fd_ >= 0) ::close(fd_);  // closing releases the flock
+  if (fd_ < 0) return;
+  ::unlink(path_.c_str());  // while still held: a waiter then sees the file gone and retries (see above)
+  ::close(fd_);             // closing releases the flock
 }
 
 void remove_quietly(const std::string& path) noexcept {

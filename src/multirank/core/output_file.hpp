@@ -8,7 +8,7 @@
 /// - **Checked before any work.** A probe file created and removed in the output's folder finds
 ///   a read-only folder or filesystem, a full one, or a missing permission before the run starts.
 /// - **One writer at a time.** A read-modify-write (appending to a study file) holds an exclusive
-///   `flock` on a lock file beside the target (`.NAME.lock`, kept) from reading the old file to
+///   `flock` on a lock file beside the target (`.NAME.lock`, removed after) from reading the old file to
 ///   the rename; a second writer waits for it. Where the filesystem does not support `flock`
 ///   (Lustre mounted without `-o flock`, some NFS) an append is refused with one line.
 /// - **A failure in collective I/O ends the job.** When one rank's write fails while the others
@@ -46,7 +46,8 @@ class OutputLock {
   OutputLock(const std::string& path, const std::string& what, bool required);
   OutputLock(const OutputLock&) = delete;
   OutputLock& operator=(const OutputLock&) = delete;
-  /// Releases the lock (the lock file stays: removing it would let two writers lock two files).
+  /// Removes the lock file and releases the lock (a process waiting for it then finds the file
+  /// gone and locks the one at that path anew, so two writers never hold two different files).
   ~OutputLock();
   /// Whether a lock is held.
   [[nodiscard]] bool held() const noexcept { return fd_ >= 0; }
@@ -59,6 +60,7 @@ class OutputLock {
 
  private:
   int fd_ = -1;
+  std::string path_;
 };
 
 /// Makes the finished `temp` durable (fsync), renames it to `target` (in the same folder) and

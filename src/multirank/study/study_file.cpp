@@ -301,9 +301,8 @@ std::string run_problem(const RunRecord& r) {
   auto time_ok = [](double v) { return std::isfinite(v) && v >= 0.0; };
   if (r.world_size < 1 || r.world_size > kMostRanks)
     return bad("world_size", std::to_string(r.world_size), "not a rank count");
-  // A built-in app's run measured sub-communicators of its job; a program's run launched jobs of its own.
-  const std::int32_t most = r.program ? kMostRanks : r.world_size;
-  const std::string most_text = r.program ? "at most 2^24" : "at most world_size " + std::to_string(r.world_size);
+  const std::int32_t most = kMostRanks;
+  const std::string most_text = "at most 2^24";
   for (const auto p : r.ranks)
     if (p < 1 || p > most) return bad("ranks", std::to_string(p), "a rank count must be at least 1 and " + most_text);
   for (std::size_t i = 0; i < r.samples.size(); ++i) {
@@ -320,13 +319,14 @@ std::string run_problem(const RunRecord& r) {
                                   std::pair<const char*, double>{"rank_max_seconds", s.rank_max_seconds}})
       if (!std::isnan(v) && !time_ok(v)) return bad(f + name, num(v), "not a time");
   }
-  if (!r.tasks.empty() && (r.tasks_p < 1 || r.tasks_p > r.world_size))
-    return bad("tasks_p", std::to_string(r.tasks_p), "not a rank count of this job (world_size " + std::to_string(r.world_size) + ")");
+  if (r.tasks_p < 0 || r.tasks_p > kMostRanks) return bad("tasks_p", std::to_string(r.tasks_p), "not a rank count");
+  // The ranks that ran tasks: those of the job (or of the sweep's rank count the records are from).
+  const std::int32_t task_ranks = std::max(r.world_size, r.tasks_p);
   for (std::size_t i = 0; i < r.tasks.size(); ++i) {
     const TaskRecord& t = r.tasks[i];
     const std::string f = "tasks[" + std::to_string(i) + "].";
-    if (t.rank < 0 || t.rank >= r.world_size)
-      return bad(f + "rank", std::to_string(t.rank), "not a rank of this job (world_size " + std::to_string(r.world_size) + ")");
+    if (t.rank < 0 || t.rank >= task_ranks)
+      return bad(f + "rank", std::to_string(t.rank), "not a rank of this run (" + std::to_string(task_ranks) + " ranks)");
     if (!std::isfinite(t.start)) return bad(f + "start", num(t.start), "not a time");
     if (!std::isfinite(t.end) || t.end < t.start) return bad(f + "end", num(t.end), "not a time at or after its start");
     if (!std::isfinite(t.queued)) return bad(f + "queued", num(t.queued), "not a time");
