@@ -148,6 +148,7 @@ AppResult run_factorial_list(const Communicator& comm, const FactorialListOption
       completion.push_back(static_cast<std::int64_t>(i));
       results[i] = std::move(outcome);
     }
+    if (journal) journal->flush();  // a write that failed (a full disk) shows here, not lost in a destructor
     for (auto r : pool.records()) {  // before the rechecks, whose records would mix in
       r.task_id = static_cast<std::int64_t>(index[static_cast<std::size_t>(r.task_id)]);
       records.push_back(std::move(r));

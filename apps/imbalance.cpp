@@ -127,6 +127,7 @@ class Imbalance final : public AppInstance {
           if (journal) journal->record(static_cast<std::int64_t>(index[k]), r.value);
         }
       }
+      if (journal) journal->flush();  // a write that failed (a full disk) shows here, not lost in a destructor
       records = pool.records();
       if (schedule_ == "static") {
         // Each run_on call is its own call (input index 0): match a rank's records, in start

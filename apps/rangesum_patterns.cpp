@@ -186,6 +186,7 @@ SumOutcome pool_sums(const Communicator& comm, const SumOptions& o) {
       partials[i] = partial;
       if (journal) journal->record(static_cast<std::int64_t>(i), to_string(partial));
     }
+    if (journal) journal->flush();  // a write that failed (a full disk) shows here, not lost in a destructor
     for (const auto& p : partials) out.total = exercises::combine_sums(o.kernel, out.total, *p);
     for (auto r : pool.records()) {
       r.task_id = static_cast<std::int64_t>(todo_index[static_cast<std::size_t>(r.task_id)]);

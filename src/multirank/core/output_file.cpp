@@ -145,6 +145,31 @@ OutputLock::~OutputLock() {
   ::close(fd_);             // closing releases the flock
 }
 
+std::string folder_write_problem(const std::string& path) {
+  const std::string folder = folder_of(resolve_output_path(path));
+  const std::string probe = (fs::path(folder) / (".multirank-probe-" + std::to_string(::getpid()) + "-w")).string();
+  const int fd = ::open(probe.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return os_error_text(errno);
+  std::string problem;
+  const std::string block(64 * 1024, '\0');
+  std::size_t done = 0;
+  while (done < block.size() && problem.empty()) {
+    const ssize_t n = ::write(fd, block.data() + done, block.size() - done);
+    if (n < 0 && errno != EINTR) problem = os_error_text(errno);
+    if (n > 0) done += static_cast<std::size_t>(n);
+  }
+  if (problem.empty() && ::fsync(fd) != 0) problem = os_error_text(errno);
+  ::close(fd);
+  ::unlink(probe.c_str());
+  return problem;
+}
+
+bool names_os_write_error(const std::string& text) {
+  for (int err : {ENOSPC, EDQUOT, EROFS, EIO, EFBIG, EACCES})
+    if (text.find(os_error_text(err)) != std::string::npos) return true;
+  return false;
+}
+
 void remove_quietly(const std::string& path) noexcept {
   if (!path.empty()) ::unlink(path.c_str());
 }

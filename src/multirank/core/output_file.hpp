@@ -63,6 +63,14 @@ class OutputLock {
   std::string path_;
 };
 
+/// What the OS says now about writing in the folder of `path` ("" when a 64 KiB probe file can be
+/// written and synced there, else the error, e.g. "No space left on device"): for a failure
+/// whose own message lost the OS error (MPI-IO reports "file write failed" alone).
+[[nodiscard]] std::string folder_write_problem(const std::string& path);
+
+/// Whether `text` already names an OS error of a write (no space, quota, read-only, I/O error).
+[[nodiscard]] bool names_os_write_error(const std::string& text);
+
 /// Makes the finished `temp` durable (fsync), renames it to `target` (in the same folder) and
 /// syncs the folder, so the new name holds complete bytes even after a crash. Throws
 /// std::runtime_error naming `target` and the OS error; `temp` is then removed.

@@ -417,6 +417,8 @@ std::string write_run_with(const Writers& w, const std::string& path, const RunR
     write_file(w, plan, meta, tasks, options);
   } catch (const std::exception& e) {
     failure = e.what();
+    if (!names_os_write_error(failure))  // MPI-IO may say "file write failed" alone: ask the OS now
+      if (const std::string os = folder_write_problem(plan.target); !os.empty()) failure += ": " + os;
     // Several writers: the others may be inside HDF5's collective calls (H5Dwrite, H5Fclose),
     // which no agreement between calls can bring to match, so this rank ends the job (a full
     // disk must not hang it). A failure once the file is closed ('closed') is agreed on below.
