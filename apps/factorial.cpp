@@ -130,7 +130,8 @@ class Factorial final : public AppInstance {
     if (o_.resume && o_.journal.empty()) throw UsageError("--resume needs --journal FILE");
     if (!o_.journal.empty()) {
       if (o_.list.empty()) throw UsageError("--journal works with --list");
-      if (world.rank() == 0) Journal::check_usable(o_.journal, "factorial", factorial_list_identity(list_options()), o_.resume);
+      if (world.rank() == 0) Journal::check_usable(o_.journal, "factorial", factorial_list_identity(list_options()), o_.resume,
+                              factorial_list_tasks(list_options()));
     }
   }
 

@@ -41,6 +41,23 @@ FactorialOutcome factorial_task(FactorialJob job) {
 }
 const Task<factorial_task> factorial_list_task{"factorial.list_item"};
 
+/// --check of a result taken from a journal: n!'s digit count (and its digits, when kept) against
+/// mpz_fac_ui's, recomputed.
+struct JournaledFactorial {
+  std::uint64_t n = 0;
+  std::uint64_t digits = 0;
+  std::string value;
+  template <class Ar>
+  void serialize(Ar& ar, unsigned) { ar & n & digits & value; }
+};
+
+bool recheck_task(JournaledFactorial j) {
+  const mpz_class reference = exercises::reference_factorial(j.n);
+  if (exercises::decimal_digits(reference) != j.digits) return false;
+  return j.value.empty() || reference.get_str() == j.value;
+}
+const Task<recheck_task> factorial_recheck_task{"factorial.recheck_item"};
+
 nlohmann::json to_json(const FactorialOutcome& o) {
   nlohmann::json j{{"digits", o.digits}, {"exact", o.exact}};
   if (!o.value.empty()) j["value"] = o.value;
@@ -61,14 +78,41 @@ nlohmann::json factorial_list_identity(const FactorialListOptions& o) {
   return {{"list", o.list}, {"check", o.check}, {"print", o.print}};
 }
 
+JournalTasks factorial_list_tasks(const FactorialListOptions& o) {
+  JournalTasks t;
+  for (const auto n : o.list) t.keys.push_back({{"n", n}});
+  const bool print = o.print;
+  t.check_result = [print](std::size_t, const nlohmann::json& r) -> std::string {
+    if (!r.is_object()) return "a factorial's result is an object";
+    const auto digits = r.find("digits");
+    if (digits == r.end() || !digits->is_number_unsigned() || digits->get<std::uint64_t>() == 0)
+      return "\"digits\" must be a positive whole number";
+    const auto exact = r.find("exact");
+    if (exact == r.end() || !exact->is_boolean()) return "\"exact\" must be true or false";
+    const auto value = r.find("value");
+    if (print != (value != r.end())) return print ? "--print needs the digits (\"value\")" : "an unexpected \"value\"";
+    if (value != r.end()) {
+      if (!value->is_string()) return "\"value\" must be a string of digits";
+      const std::string& v = value->get_ref<const std::string&>();
+      if (v.size() != digits->get<std::uint64_t>() || v.find_first_not_of("0123456789") != std::string::npos)
+        return "\"value\" is not a number of \"digits\" digits";
+    }
+    if (r.size() != (print ? 3u : 2u)) return "unexpected members";
+    return "";
+  };
+  return t;
+}
+
 AppResult run_factorial_list(const Communicator& comm, const FactorialListOptions& o) {
   std::unique_ptr<Journal> journal;
   if (comm.rank() == 0 && !o.journal.empty())
-    journal = std::make_unique<Journal>(o.journal, "factorial", factorial_list_identity(o), o.resume);
+    journal = std::make_unique<Journal>(o.journal, "factorial", factorial_list_identity(o), o.resume,
+                                        factorial_list_tasks(o));
   std::vector<FactorialOutcome> results(o.list.size());
   std::vector<TaskRecord> records;
   std::vector<std::int64_t> completion;
   std::int64_t resumed = 0;
+  std::int64_t rechecked = 0;
   comm.barrier();
   const double t0 = MPI_Wtime();
   run_pool(comm, [&](Pool& pool) {
@@ -89,15 +133,32 @@ AppResult run_factorial_list(const Communicator& comm, const FactorialListOption
         index.push_back(i);
       }
     }
+    // --check holds for what the journal gave too: each such result is recomputed with mpz_fac_ui.
+    std::vector<JournaledFactorial> recheck;
+    std::vector<std::size_t> recheck_index;
+    if (o.check)
+      for (const std::size_t i : order)
+        if (journal && journal->done().count(static_cast<std::int64_t>(i))) {
+          recheck.push_back({o.list[i], results[i].digits, results[i].value});
+          recheck_index.push_back(i);
+        }
     for (auto&& [k, outcome] : pool.imap_unordered(factorial_list_task, todo, Chunksize(1))) {
       const std::size_t i = index[k];
       if (journal) journal->record(static_cast<std::int64_t>(i), to_json(outcome));
       completion.push_back(static_cast<std::int64_t>(i));
       results[i] = std::move(outcome);
     }
-    for (auto r : pool.records()) {
+    if (journal) journal->flush();  // a write that failed (a full disk) shows here, not lost in a destructor
+    for (auto r : pool.records()) {  // before the rechecks, whose records would mix in
       r.task_id = static_cast<std::int64_t>(index[static_cast<std::size_t>(r.task_id)]);
       records.push_back(std::move(r));
+    }
+    if (!recheck.empty()) {
+      const auto agree = pool.map(factorial_recheck_task, recheck, Chunksize(1));
+      for (std::size_t k = 0; k < agree.size(); ++k) {
+        results[recheck_index[k]].exact = results[recheck_index[k]].exact && agree[k];
+        ++rechecked;
+      }
     }
   });
   AppResult out;
@@ -109,7 +170,7 @@ AppResult run_factorial_list(const Communicator& comm, const FactorialListOption
   nlohmann::json tasks = nlohmann::json::array();
   std::ostringstream t;
   t << "factorial --list: " << o.list.size() << " task(s) on " << comm.size() << " rank(s)";
-  if (resumed) t << ", " << resumed << " taken from the journal";
+  if (resumed) t << ", " << resumed << " taken from the journal" << (rechecked ? " (each checked again)" : "");
   t << "\n\n  task           n  rank  host                      pid    seconds      digits\n";
   bool all_exact = true;
   for (std::size_t i = 0; i < o.list.size(); ++i) {

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "app.hpp"
+#include "journal.hpp"
 
 namespace multirank::cli {
 
@@ -18,8 +19,10 @@ struct FactorialListOptions {
   bool resume = false;   ///< continue the journal
 };
 
-/// The journal identity of a list run.
+/// The journal identity of a list run, and its tasks (each n; a result's digits, exactness and
+/// kept value checked for form).
 nlohmann::json factorial_list_identity(const FactorialListOptions& options);
+JournalTasks factorial_list_tasks(const FactorialListOptions& options);
 
 /// Computes each n! of the list as one pool task (dynamic scheduling, completion order); per task
 /// the rank, host, pid, time and digit count.

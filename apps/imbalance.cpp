@@ -1,6 +1,7 @@
 // `multirank imbalance`: the notes' eight uneven tasks, sequentially and then over the ranks;
 // completion order differs from submission order, and dynamic scheduling beats static.
 #include <algorithm>
+#include <cmath>
 #include <iomanip>
 #include <numeric>
 #include <sstream>
@@ -46,7 +47,25 @@ class Imbalance final : public AppInstance {
     if (width_ < 8 || width_ > 1000) throw UsageError("--width must be in [8, 1000]");
     if (resume_ && journal_.empty()) throw UsageError("--resume needs --journal FILE");
     if (!journal_.empty() && schedule_ == "static") throw UsageError("--journal works with the pool schedules");
-    if (!journal_.empty() && world.rank() == 0) Journal::check_usable(journal_, "imbalance", options(), resume_);
+    if (!journal_.empty() && world.rank() == 0)
+      Journal::check_usable(journal_, "imbalance", options(), resume_, journal_tasks(scaled_tasks()));
+  }
+
+  /// The tasks as run: every size scaled.
+  std::vector<exercises::UnevenTask> scaled_tasks() const {
+    std::vector<exercises::UnevenTask> tasks = tasks_;
+    for (auto& t : tasks) t.size = static_cast<std::int64_t>(static_cast<double>(t.size) * scale_ * factor_);
+    return tasks;
+  }
+
+  /// The journal's tasks: each task's id, size and complexity; a result is a finite number.
+  static JournalTasks journal_tasks(const std::vector<exercises::UnevenTask>& tasks) {
+    JournalTasks j;
+    for (const auto& t : tasks) j.keys.push_back({{"id", t.id}, {"size", t.size}, {"complexity", t.complexity}});
+    j.check_result = [](std::size_t, const nlohmann::json& r) -> std::string {
+      return r.is_number() && std::isfinite(r.get<double>()) ? "" : "a task's result is a finite number";
+    };
+    return j;
   }
 
   nlohmann::json options() const override {
@@ -56,10 +75,10 @@ class Imbalance final : public AppInstance {
   void set_problem_scale(int factor) override { factor_ = factor; }
 
   AppResult run(const Communicator& comm) override {
-    std::vector<exercises::UnevenTask> tasks = tasks_;
-    for (auto& t : tasks) t.size = static_cast<std::int64_t>(static_cast<double>(t.size) * scale_ * factor_);
+    std::vector<exercises::UnevenTask> tasks = scaled_tasks();
     std::unique_ptr<Journal> journal;
-    if (comm.rank() == 0 && !journal_.empty()) journal = std::make_unique<Journal>(journal_, "imbalance", options(), resume_);
+    if (comm.rank() == 0 && !journal_.empty())
+      journal = std::make_unique<Journal>(journal_, "imbalance", options(), resume_, journal_tasks(tasks));
 
     // Sequential: rank 0 alone, one task after the other (the others wait, asleep).
     std::vector<double> sequential_times(tasks.size(), 0.0);
@@ -108,6 +127,7 @@ class Imbalance final : public AppInstance {
           if (journal) journal->record(static_cast<std::int64_t>(index[k]), r.value);
         }
       }
+      if (journal) journal->flush();  // a write that failed (a full disk) shows here, not lost in a destructor
       records = pool.records();
       if (schedule_ == "static") {
         // Each run_on call is its own call (input index 0): match a rank's records, in start

@@ -1,56 +1,92 @@
 #pragma once
 /// \file `--journal FILE` / `--resume`: completed tasks' results recorded durably, so that a run
-/// killed at any instant can be resumed and recompute only what is missing.
+/// killed at any instant can be resumed and recompute only what is missing; and nothing a
+/// journal holds is taken on trust.
 ///
-/// The file is JSON Lines: a header {"multirank_journal": 1, "command": ..., "options": ...},
-/// then one {"task": i, "result": ...} per completed task. Lines are appended in batches and
-/// synced (fdatasync); a torn last line (a kill in mid-write) has no newline or does not parse,
-/// and is dropped on resume. A journal whose header names another command or other options is
-/// refused.
+/// The file is a DurableLog (durable_log.hpp: an exclusive flock while it is open, a CRC-32 per
+/// line, batched fdatasync at most 200 ms apart, sealed by the stop signals). Its first record is
+/// the header {"multirank_journal": 2, "command": ..., "options": ..., "run_id": ...}, then one
+/// {"task": i, "key": K, "result": R} per completed task, where K is the task's input (a range, an
+/// n, a (p, rep)) so that a record moved to another task shows; a study journal ends with
+/// {"written": GROUP, "file": PATH} once its run is in the study file.
+///
+/// On --resume, every record is checked before any work: its checksum, that its task is one of
+/// this run's and recorded once, that its key is that task's input, and its result (the app's
+/// check). Anything else is refused with one line naming the file and the line; only a torn last
+/// line (a crash's leftover) is dropped. A journal of an older multirank (no checksums) is refused
+/// with a line saying to run without --resume.
 
 #include <nlohmann/json.hpp>
 
-#include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
+#include <memory>
+#include <optional>
 #include <string>
+#include <vector>
+
+#include "durable_log.hpp"
 
 namespace multirank::cli {
 
-/// An open journal (rank 0 only).
+/// The tasks of a journaled run, for checking what a journal says about them.
+struct JournalTasks {
+  /// Task i's input key (what it computes), in task order; a record's key must equal it.
+  std::vector<nlohmann::json> keys;
+  /// Why a recorded result cannot be this task's ("" when it can): types, ranges, consistency.
+  std::function<std::string(std::size_t task, const nlohmann::json& result)> check_result;
+};
+
+/// Where a study journal's run was written.
+struct JournalWritten {
+  std::string file;   ///< the study file
+  std::string group;  ///< its run group
+};
+
+/// An open journal (rank 0 only, or the driver of `study ... exec`).
 class Journal {
  public:
-  /// Opens `path` for the run `command` + `options`. Without `resume` the file must not exist;
-  /// with it, the file must exist and carry the same header. Throws UsageError otherwise.
-  Journal(std::string path, std::string command, nlohmann::json options, bool resume);
+  /// Opens `path` for the run `command` + `options` with these tasks. Without `resume` the file
+  /// must not exist (an empty file, a write that never got its header, counts as absent); with
+  /// it, the file must exist, carry the same header, and hold only sound records (see the file
+  /// comment). Throws UsageError otherwise. The file stays locked while the Journal lives.
+  Journal(std::string path, std::string command, nlohmann::json options, bool resume, JournalTasks tasks);
   Journal(const Journal&) = delete;
   Journal& operator=(const Journal&) = delete;
   /// Flushes and closes.
   ~Journal();
 
-  /// Results of the tasks completed in earlier runs (task id → result).
+  /// Results of the tasks completed in earlier runs (task → result), all checked.
   [[nodiscard]] const std::map<std::int64_t, nlohmann::json>& done() const noexcept { return done_; }
-  /// Records a completed task; synced with the next batch (at most `batch` tasks or 200 ms later).
-  /// Once a stop signal has flushed and sealed the journal, record() waits for the stop to end
-  /// the process and never returns: the app takes no more results, so its pool dispatches no
-  /// more work, and nothing is written that a SIGKILL could tear.
+  /// The run's identity: made when the journal was created, the same on every resume.
+  [[nodiscard]] const std::string& run_id() const noexcept { return run_id_; }
+  /// A study journal's record of its written run, if any.
+  [[nodiscard]] const std::optional<JournalWritten>& written() const noexcept { return written_; }
+  /// Records a completed task; synced within 200 ms. Once a stop has begun, record() waits for
+  /// the stop to end the process and never returns: the app takes no more results, so its pool
+  /// dispatches no more work.
   void record(std::int64_t task, const nlohmann::json& result);
-  /// Writes and syncs everything recorded so far.
+  /// Records (and syncs) that the run was written as `group` of `file`.
+  void record_written(const std::string& file, const std::string& group);
+  /// Writes and syncs everything recorded so far (throws naming the file and the OS error).
   void flush();
 
-  /// Checks, before any work, that `path` can serve as a journal for this run (validate step).
+  /// Checks, before any work, that `path` can serve as a journal for this run: the whole check
+  /// of a resume (without taking the results), or that a new journal can be created.
   static void check_usable(const std::string& path, const std::string& command, const nlohmann::json& options,
-                           bool resume);
+                           bool resume, const JournalTasks& tasks);
 
  private:
   std::string path_;
-  int fd_ = -1;
-  std::string pending_;
-  std::size_t pending_count_ = 0;
-  std::chrono::steady_clock::time_point last_sync_;
+  std::vector<nlohmann::json> keys_;
+  std::unique_ptr<DurableLog> log_;
   std::map<std::int64_t, nlohmann::json> done_;
-  int flush_id_ = 0;
-  bool sealed_ = false;  // a stop signal flushed the journal for the last time
+  std::string run_id_;
+  std::optional<JournalWritten> written_;
 };
+
+/// Checks for results: "" when `value` is a finite number at least `low`, else why.
+std::string check_number(const nlohmann::json& value, const char* name, double low = 0.0);
 
 }  // namespace multirank::cli

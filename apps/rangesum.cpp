@@ -44,12 +44,9 @@ class RangeSum final : public AppInstance {
     if (!o_.journal.empty()) {
       if (o_.pattern != SumPattern::pool) throw UsageError("--journal works with --pattern pool");
       if (world.rank() == 0)
-        Journal::check_usable(o_.journal, "rangesum", journal_identity(world.size()), o_.resume);
+        Journal::check_usable(o_.journal, "rangesum", sum_journal_identity(o_, world.size()), o_.resume,
+                              sum_journal_tasks(o_, world.size()));
     }
-  }
-
-  nlohmann::json journal_identity(int ranks) const {
-    return {{"n", o_.n}, {"lo", o_.lo}, {"kernel", kernel_name_}, {"chunks", sum_chunks(o_, ranks).size()}};
   }
 
   nlohmann::json options() const override {
@@ -83,14 +80,19 @@ class RangeSum final : public AppInstance {
     const int128_t expected = plain ? exercises::closed_form_sum(o_.lo, o_.n) : baseline_total;
     const bool checkable = plain || baseline_;
     const bool exact = outcome.total == expected;
+    // The rate is of what this run computed: a resumed run took the rest from the journal.
+    const double computed = static_cast<double>(o_.n - outcome.resumed_elements);
     auto& r = out.results;
     r = {{"app", "rangesum"},        {"n", o_.n},
          {"lo", o_.lo},              {"pattern", pattern_name_},
          {"kernel", kernel_name_},   {"total", to_string(outcome.total)},
-         {"elements_per_second", static_cast<double>(o_.n) / outcome.seconds},
-         {"elements_per_second_per_rank", static_cast<double>(o_.n) / outcome.seconds / comm.size()}};
+         {"elements_per_second", computed / outcome.seconds},
+         {"elements_per_second_per_rank", computed / outcome.seconds / comm.size()}};
     if (checkable) r["exact"] = exact;
-    if (!o_.journal.empty()) r["resumed_tasks"] = outcome.resumed_tasks;
+    if (!o_.journal.empty()) {
+      r["resumed_tasks"] = outcome.resumed_tasks;
+      r["resumed_elements"] = outcome.resumed_elements;
+    }
     if (baseline_) {
       r["baseline_seconds"] = baseline_seconds;
       r["speedup"] = baseline_seconds / outcome.seconds;
@@ -105,13 +107,17 @@ class RangeSum final : public AppInstance {
       t << std::setw(6) << task.task_id << std::setw(6) << task.rank << "  " << std::left << std::setw(20)
         << task.host.substr(0, 20) << std::right << std::setw(8) << task.pid << std::setw(15)
         << outcome.task_ranges[static_cast<std::size_t>(task.task_id)].size() << std::setw(15) << std::fixed << std::setprecision(4) << task.seconds() << "\n";
+    if (outcome.resumed_tasks > 0)
+      t << "\n" << outcome.resumed_tasks << " of " << outcome.task_ranges.size() << " chunk(s) (" << outcome.resumed_elements
+        << " elements) taken from the journal\n";
     t << "\ntotal  " << to_string(outcome.total) << "\n";
     if (plain)
       t << "check  " << (exact ? "equal to" : "DIFFERENT from") << " the closed form n*lo + n(n-1)/2\n";
     else if (baseline_)
       t << "check  " << (exact ? "equal to" : "DIFFERENT from") << " the sequential run\n";
-    t << "rate   " << std::scientific << std::setprecision(3) << static_cast<double>(o_.n) / outcome.seconds
-      << " elements/s (" << static_cast<double>(o_.n) / outcome.seconds / comm.size() << " per rank)\n\n"
+    t << "rate   " << std::scientific << std::setprecision(3) << computed / outcome.seconds << " elements/s ("
+      << computed / outcome.seconds / comm.size() << " per rank)"
+      << (outcome.resumed_elements > 0 ? ", of the elements computed in this run" : "") << "\n\n"
       << std::fixed;
     t << "  run              ranks    seconds   speedup  efficiency\n";
     if (baseline_)

@@ -34,6 +34,36 @@ std::vector<Range> sum_chunks(const SumOptions& o, int ranks) {
   return chunks;
 }
 
+nlohmann::json sum_journal_identity(const SumOptions& o, int ranks) {
+  return {{"n", o.n}, {"lo", o.lo}, {"kernel", exercises::to_string(o.kernel)}, {"chunks", sum_chunks(o, ranks).size()}};
+}
+
+JournalTasks sum_journal_tasks(const SumOptions& o, int ranks) {
+  JournalTasks t;
+  const auto chunks = sum_chunks(o, ranks);
+  for (const auto& c : chunks) t.keys.push_back({{"lo", c.lo}, {"hi", c.hi}});
+  const exercises::SumKernel kernel = o.kernel;
+  t.check_result = [chunks, kernel](std::size_t task, const nlohmann::json& result) -> std::string {
+    if (!result.is_string()) return "a partial sum is recorded as a decimal string";
+    const std::string text = result.get<std::string>();
+    if (text.empty() || text.size() > 40) return "not a 128-bit integer";
+    int128_t v = 0;
+    try {
+      v = parse_int128(text);
+    } catch (const std::exception&) {
+      return "not a 128-bit integer";
+    }
+    if (kernel == exercises::SumKernel::plain) {
+      const Range& c = chunks[task];
+      if (v != exercises::closed_form_sum(c.lo, c.hi - c.lo)) return "it is not the sum of [" + std::to_string(c.lo) + ", " + std::to_string(c.hi) + ")";
+    } else if (text.front() == '-' || text.size() > 20 || v > static_cast<int128_t>(UINT64_MAX)) {
+      return "a heavy partial sum lies in [0, 2^64)";
+    }
+    return "";
+  };
+  return t;
+}
+
 namespace {
 
 /// Adds partial sums of the heavy kernel modulo 2^64 (stateless, so it maps to an MPI_Op).
@@ -130,12 +160,9 @@ int128_t combine_through_pipes(const Communicator& comm, exercises::SumKernel ke
 SumOutcome pool_sums(const Communicator& comm, const SumOptions& o) {
   const auto chunks = sum_chunks(o, comm.size());
   std::unique_ptr<Journal> journal;
-  if (comm.rank() == 0 && !o.journal.empty()) {
-    journal = std::make_unique<Journal>(o.journal, "rangesum",
-                                        nlohmann::json{{"n", o.n}, {"lo", o.lo}, {"kernel", exercises::to_string(o.kernel)},
-                                                       {"chunks", chunks.size()}},
-                                        o.resume);
-  }
+  if (comm.rank() == 0 && !o.journal.empty())
+    journal = std::make_unique<Journal>(o.journal, "rangesum", sum_journal_identity(o, comm.size()), o.resume,
+                                        sum_journal_tasks(o, comm.size()));
   SumOutcome out;
   out.task_ranges = chunks;
   comm.barrier();
@@ -148,6 +175,7 @@ SumOutcome pool_sums(const Communicator& comm, const SumOptions& o) {
       if (journal && journal->done().count(static_cast<std::int64_t>(i))) {
         partials[i] = parse_int128(journal->done().at(static_cast<std::int64_t>(i)).get<std::string>());
         ++out.resumed_tasks;
+        out.resumed_elements += chunks[i].size();
       } else {
         todo.push_back({chunks[i].lo, chunks[i].hi, o.kernel});
         todo_index.push_back(i);
@@ -158,6 +186,7 @@ SumOutcome pool_sums(const Communicator& comm, const SumOptions& o) {
       partials[i] = partial;
       if (journal) journal->record(static_cast<std::int64_t>(i), to_string(partial));
     }
+    if (journal) journal->flush();  // a write that failed (a full disk) shows here, not lost in a destructor
     for (const auto& p : partials) out.total = exercises::combine_sums(o.kernel, out.total, *p);
     for (auto r : pool.records()) {
       r.task_id = static_cast<std::int64_t>(todo_index[static_cast<std::size_t>(r.task_id)]);

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "exercises/rangesum.hpp"
+#include "journal.hpp"
 #include "multirank/collective/partition.hpp"
 #include "multirank/core/clock.hpp"
 #include "multirank/core/communicator.hpp"
@@ -44,10 +45,16 @@ struct SumOutcome {
   std::vector<TaskRecord> tasks;   ///< one record per block/chunk computed in this run
   std::vector<Range> task_ranges;  ///< the range of each task id
   std::int64_t resumed_tasks = 0;  ///< chunks taken from the journal instead of computed
+  std::int64_t resumed_elements = 0;  ///< the elements of those chunks
 };
 
 /// The chunks of the pool pattern.
 std::vector<Range> sum_chunks(const SumOptions& options, int ranks);
+
+/// The pool pattern's journal: its identity and its tasks (each chunk's range; a recorded
+/// partial sum must be a sum of that kernel, and for `plain` exactly the closed form of its range).
+nlohmann::json sum_journal_identity(const SumOptions& options, int ranks);
+JournalTasks sum_journal_tasks(const SumOptions& options, int ranks);
 
 /// Runs the pattern (collective over `comm`).
 SumOutcome run_sum_pattern(const Communicator& comm, const SyncClock& clock, const SumOptions& options);

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "multirank/core/error.hpp"
+#include "multirank/core/output_file.hpp"
 #include "multirank/study/compare.hpp"
 #include "multirank/study/plots.hpp"
 #include "multirank/study/report.hpp"
@@ -25,6 +26,7 @@ struct ReportOptions {
   std::vector<std::string> reference;
   std::string tolerance = "10%";
   std::vector<study::StudyFile> loaded;  // read once by validate, on rank 0
+  study::Report report;                  // built by validate, on rank 0 (a bad value is a usage error there)
   study::Gate gate;                      // with --reference: computed by validate, on rank 0
 };
 
@@ -55,20 +57,32 @@ Action setup(CLI::App& app) {
             throw UsageError("--plots " + o->plots + " exists and is not a directory");
           if (study::find_gnuplot().empty())
             throw UsageError("--plots needs gnuplot, which is not on PATH (apt-get install gnuplot-nox)");
+          // The plots go into DIR: one that cannot be written is found before anything is read.
+          if (std::filesystem::is_directory(o->plots, ec)) check_output_folder(o->plots + "/speedup.png", "plots in");
+          else check_output_folder(o->plots, "--plots folder");
         }
         if (o->reference.empty() && o->tolerance != "10%") throw UsageError("--tolerance goes with --reference OLD.h5");
         const double tolerance = study::parse_tolerance(o->tolerance);
         o->loaded.clear();
         for (const auto& f : o->files) o->loaded.push_back(study::read_study(f));
+        // The same run written twice (a resumed study, a copied file) counts once.
+        auto note = [](const std::string& n) { std::fprintf(stderr, "multirank report: note: %s\n", n.c_str()); };
+        for (const auto& n : study::drop_repeated_runs(o->loaded)) note(n);
         if (!o->reference.empty()) {
           std::vector<study::StudyFile> reference;
           for (const auto& f : o->reference) reference.push_back(study::read_study(f));
+          for (const auto& n : study::drop_repeated_runs(reference)) note(n);
           o->gate = study::compare_studies(o->loaded, reference, tolerance);  // no comparable run: exit 2
+        }
+        try {
+          o->report = study::build_report(o->loaded);
+        } catch (const std::exception& e) {
+          throw UsageError(std::string("cannot report on these files: ") + e.what());
         }
       },
       [o](const Communicator& world) {
         if (world.rank() != 0) return 0;
-        const study::Report report = study::build_report(o->loaded);
+        const study::Report& report = o->report;
         std::vector<std::string> plots;
         if (!o->plots.empty()) plots = study::write_plots(report, o->plots);
         const study::ReportFormat format = study::parse_report_format(o->format);

@@ -20,12 +20,22 @@ namespace multirank::cli {
 namespace {
 
 nlohmann::json sample_json(const study::Sample& s) {
-  return {{"p", s.p}, {"rep", s.rep}, {"wall", s.wall_seconds}, {"min", s.rank_min_seconds}, {"max", s.rank_max_seconds}};
+  return {{"wall", s.wall_seconds}, {"min", s.rank_min_seconds}, {"max", s.rank_max_seconds}};
 }
 
-study::Sample sample_from(const nlohmann::json& j) {
-  return {j.at("p").get<std::int32_t>(), j.at("rep").get<std::int32_t>(), j.at("wall").get<double>(),
-          j.at("min").get<double>(), j.at("max").get<double>()};
+study::Sample sample_from(int p, int rep, const nlohmann::json& j) {
+  return {p, rep, j.at("wall").get<double>(), j.at("min").get<double>(), j.at("max").get<double>()};
+}
+
+/// A built-in app's sample as journaled: three finite times, min <= max.
+std::string check_sample(const nlohmann::json& r) {
+  if (!r.is_object() || r.size() != 3) return "a sample is {\"wall\", \"min\", \"max\"}";
+  for (const char* key : {"wall", "min", "max"}) {
+    if (!r.contains(key)) return std::string("\"") + key + "\" is missing";
+    if (std::string why = check_number(r[key], key); !why.empty()) return why;
+  }
+  if (r["min"].get<double>() > r["max"].get<double>()) return "min is above max";
+  return "";
 }
 
 class Study {
@@ -39,8 +49,8 @@ class Study {
     if (o_->mode != "strong" && o_->mode != "weak") throw UsageError("--mode is strong or weak, not '" + o_->mode + "'");
     if (o_->resume && o_->journal.empty()) throw UsageError("--resume needs --journal FILE");
     if (world.rank() == 0) {
+      if (!o_->journal.empty()) Journal::check_usable(o_->journal, "study", identity(), o_->resume, journal_tasks());
       study::check_output(o_->output, o_->force ? study::WriteMode::replace : study::WriteMode::append);
-      if (!o_->journal.empty()) Journal::check_usable(o_->journal, "study", identity(), o_->resume);
     }
   }
 
@@ -51,6 +61,22 @@ class Study {
     s.reps = o_->reps;
     s.warmups = o_->warmups;
     return s;
+  }
+
+  /// The journal's tasks: one per (p, rep) of the sweep, p in increasing order.
+  JournalTasks journal_tasks() const {
+    JournalTasks t;
+    for (int p : sweep_options().ranks)
+      for (int rep = 0; rep < o_->reps; ++rep) t.keys.push_back({{"p", p}, {"rep", rep}});
+    t.check_result = [](std::size_t, const nlohmann::json& r) { return check_sample(r); };
+    return t;
+  }
+
+  /// The journal task of (p, rep).
+  std::int64_t task_of(int p, int rep) const {
+    const auto ranks = sweep_options().ranks;
+    const auto at = std::find(ranks.begin(), ranks.end(), p) - ranks.begin();
+    return static_cast<std::int64_t>(at) * o_->reps + rep;
   }
 
   nlohmann::json identity() const {
@@ -65,17 +91,30 @@ class Study {
     // Resume: rank 0 reads the samples measured before from the journal; every rank learns which.
     std::unique_ptr<Journal> journal;
     std::vector<std::pair<int, int>> done;
+    std::string written;  // a resumed journal whose run is already in a study file: nothing to do
     if (world.rank() == 0 && !o_->journal.empty()) {
-      journal = std::make_unique<Journal>(o_->journal, "study", identity(), o_->resume);
+      journal = std::make_unique<Journal>(o_->journal, "study", identity(), o_->resume, journal_tasks());
+      const JournalTasks tasks = journal_tasks();
       for (const auto& [id, sample] : journal->done()) {
-        record.samples.push_back(sample_from(sample));
+        const auto& key = tasks.keys[static_cast<std::size_t>(id)];
+        record.samples.push_back(sample_from(key["p"].get<int>(), key["rep"].get<int>(), sample));
         done.emplace_back(record.samples.back().p, record.samples.back().rep);
       }
+      // One identity for the run however often it is resumed, so that report can tell copies.
+      record.run_id = journal->run_id();
+      if (journal->written())
+        written = "nothing to do: journal " + o_->journal + " is complete and its run was written to " +
+                  journal->written()->file + " as " + journal->written()->group +
+                  " (remove the journal to measure again)";
+    }
+    broadcast(world, written);
+    if (!written.empty()) {
+      if (world.rank() == 0) std::printf("%s\n", written.c_str());
+      return 0;
     }
     broadcast(world, done);
     sweep.done.insert(done.begin(), done.end());
-    std::int64_t next_id = static_cast<std::int64_t>(done.size());
-    if (journal) sweep.on_sample = [&](const study::Sample& s) { journal->record(next_id++, sample_json(s)); };
+    if (journal) sweep.on_sample = [&](const study::Sample& s) { journal->record(task_of(s.p, s.rep), sample_json(s)); };
 
     study::run_sweep(world, sweep, record, [this](const Communicator& sub, int p) {
       if (o_->mode == "weak") instance_->set_problem_scale(p);
@@ -93,6 +132,7 @@ class Study {
       if (world.rank() == 0) std::fprintf(stderr, "multirank study: error: %s\n", e.what());
       return 1;
     }
+    if (journal) journal->record_written(o_->output, group);  // a resume from now on has nothing to do
     if (world.rank() == 0) {
       study::StudyFile file{o_->output, study::current_build_info(), {record}};
       file.runs.back().name = group;
@@ -110,6 +150,13 @@ class Study {
   std::shared_ptr<AppInstance> instance_;
   std::shared_ptr<StudyOptions> o_;
 };
+
+/// The apps' names, comma-separated.
+std::string app_names() {
+  std::string names;
+  for (const auto& a : apps()) names += (names.empty() ? "" : ", ") + a.name;
+  return names;
+}
 
 Action setup(CLI::App& app) {
   app.require_subcommand(1, 1);
@@ -130,6 +177,23 @@ Action setup(CLI::App& app) {
     CLI::App* sub = app.add_subcommand(a.name, a.description);
     sub->fallthrough();  // study options may follow the app's own
     (*studies)[a.name] = std::make_shared<Study>(a.name, a.setup(*sub), o);
+    // The sweep journals its repetitions itself: --journal and --resume after the app's name are
+    // the study's (an app's own journal would be opened once per repetition).
+    for (const char* name : {"--journal", "--resume"})
+      if (CLI::Option* own = sub->get_option_no_throw(name)) sub->remove_option(own);
+  }
+  // The other subcommands are not apps the sweep can run: say why instead of "a subcommand is required".
+  for (const auto& other : subcommands()) {
+    if (other.name == "study" || studies->count(other.name)) continue;
+    CLI::App* sub = app.add_subcommand(other.name, "")->group("")->allow_extras()->fallthrough();
+    const std::string why =
+        other.name == "wordcount"
+            ? "wordcount cannot be studied: it is a pipeline over its files whose stages take the whole job, not "
+              "an app that runs on each rank count's share of it; study it as a program instead: multirank study "
+              "--ranks ... --output S.h5 exec -- multirank wordcount FILE..."
+            : other.name + " is not an app that study can run (apps: " + app_names() +
+                  "; any program: multirank study ... exec -- PROGRAM)";
+    sub->preparse_callback([why](std::size_t) { throw CLI::ValidationError(why); });
   }
   // `study ... exec -- PROGRAM`: the driver of a program's study, which never initialises MPI.
   std::shared_ptr<ExecStudy> exec = add_exec_subcommand(app, o);

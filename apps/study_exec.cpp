@@ -122,13 +122,25 @@ std::string stderr_excerpt(const std::string& text) {
 }
 
 nlohmann::json sample_json(const study::Sample& s) {
-  return {{"p", s.p}, {"rep", s.rep}, {"wall", s.wall_seconds}, {"metric", s.value()}, {"exit_code", s.exit_code}};
+  return {{"wall", s.wall_seconds}, {"metric", s.value()}, {"exit_code", s.exit_code}};
 }
 
-study::Sample sample_from(const nlohmann::json& j) {
+/// A program's sample as journaled: its wall time and metric, and exit code 0 (a failed sample
+/// stops the study and is never journaled).
+std::string check_sample(const nlohmann::json& r) {
+  if (!r.is_object() || r.size() != 3) return "a sample is {\"wall\", \"metric\", \"exit_code\"}";
+  for (const char* key : {"wall", "metric"}) {
+    if (!r.contains(key)) return std::string("\"") + key + "\" is missing";
+    if (std::string why = check_number(r[key], key); !why.empty()) return why;
+  }
+  if (!r.contains("exit_code") || r["exit_code"] != 0) return "a journaled sample's exit_code is 0";
+  return "";
+}
+
+study::Sample sample_from(int p, int rep, const nlohmann::json& j) {
   study::Sample s;
-  s.p = j.at("p").get<std::int32_t>();
-  s.rep = j.at("rep").get<std::int32_t>();
+  s.p = p;
+  s.rep = rep;
   s.wall_seconds = j.at("wall").get<double>();
   s.rank_min_seconds = s.rank_max_seconds = std::numeric_limits<double>::quiet_NaN();
   s.metric = j.at("metric").get<double>();
@@ -248,7 +260,7 @@ class ExecStudy {
     }
     study::check_output(o_->output, o_->force ? study::WriteMode::replace : study::WriteMode::append);
     program_ = describe_program(program_path_);
-    if (!o_->journal.empty()) Journal::check_usable(o_->journal, "study", identity(), o_->resume);
+    if (!o_->journal.empty()) Journal::check_usable(o_->journal, "study", identity(), o_->resume, journal_tasks());
   }
 
   [[nodiscard]] std::string options_json() const {
@@ -256,6 +268,20 @@ class ExecStudy {
     if (!expect_.empty()) o["expect"] = expect_;
     if (timeout_) o["timeout"] = *timeout_;
     return o.dump();
+  }
+
+  /// The journal's tasks: one per (p, rep), p in increasing order.
+  [[nodiscard]] JournalTasks journal_tasks() const {
+    JournalTasks t;
+    for (int p : sweep_.ranks)
+      for (int rep = 0; rep < o_->reps; ++rep) t.keys.push_back({{"p", p}, {"rep", rep}});
+    t.check_result = [](std::size_t, const nlohmann::json& r) { return check_sample(r); };
+    return t;
+  }
+
+  [[nodiscard]] std::int64_t task_of(int p, int rep) const {
+    const auto at = std::find(sweep_.ranks.begin(), sweep_.ranks.end(), p) - sweep_.ranks.begin();
+    return static_cast<std::int64_t>(at) * o_->reps + rep;
   }
 
   [[nodiscard]] nlohmann::json identity() const {
@@ -343,13 +369,21 @@ class ExecStudy {
     std::unique_ptr<Journal> journal;
     std::set<std::pair<int, int>> done;
     if (!o_->journal.empty()) {
-      journal = std::make_unique<Journal>(o_->journal, "study", identity(), o_->resume);
+      const JournalTasks tasks = journal_tasks();
+      journal = std::make_unique<Journal>(o_->journal, "study", identity(), o_->resume, tasks);
       for (const auto& [id, sample] : journal->done()) {
-        record.samples.push_back(sample_from(sample));
+        const auto& key = tasks.keys[static_cast<std::size_t>(id)];
+        record.samples.push_back(sample_from(key["p"].get<int>(), key["rep"].get<int>(), sample));
         done.emplace(record.samples.back().p, record.samples.back().rep);
       }
+      record.run_id = journal->run_id();  // the same identity however often the run is resumed
+      if (const auto& w = journal->written()) {
+        std::printf("nothing to do: journal %s is complete and its run was written to %s as %s (remove the journal "
+                    "to measure again)\n",
+                    o_->journal.c_str(), w->file.c_str(), w->group.c_str());
+        return 0;
+      }
     }
-    std::int64_t next_id = static_cast<std::int64_t>(done.size());
     const bool fresh_journal = journal && !o_->resume;
 
     CommandLauncher launcher(environment);
@@ -392,7 +426,7 @@ class ExecStudy {
           ++launches;
           launch_seconds += result.wall_seconds;
           record.samples.push_back(s);
-          if (journal) journal->record(next_id++, sample_json(s));
+          if (journal) journal->record(task_of(p, rep), sample_json(s));
           kept = study::ProgramOutput{p,
                                       rep,
                                       result.exit_code,
@@ -433,6 +467,7 @@ class ExecStudy {
     } catch (const std::exception& e) {
       return fail(kFailedExit, e.what());
     }
+    if (journal) journal->record_written(o_->output, group);  // a resume from now on has nothing to do
 
     // The driver's own cost per launch: the sweep's time not spent inside a launch.
     const double overhead_ms = launches ? 1e3 * (loop_seconds - launch_seconds) / static_cast<double>(launches) : 0.0;

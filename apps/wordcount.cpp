@@ -11,6 +11,7 @@
 #include "exercises/word_count.hpp"
 #include "multirank/collective/reduce.hpp"
 #include "multirank/core/error.hpp"
+#include "multirank/core/output_file.hpp"
 #include "registry.hpp"
 
 namespace multirank::cli {
@@ -94,6 +95,7 @@ Action setup(CLI::App& app) {
       if (fs::is_directory(out, ec)) throw UsageError("--output " + args->output + ": is a directory");
       if (fs::exists(fs::symlink_status(out, ec)) && !args->force)
         throw UsageError("--output " + args->output + " exists: add --force to replace it");
+      check_output_folder(args->output, "--output");  // a read-only or full folder, before any counting
     }
     for (const auto& f : args->files) exercises::check_text_file(f);
   };

@@ -10,6 +10,8 @@
 #include <filesystem>
 #include <stdexcept>
 
+#include "multirank/core/output_file.hpp"
+
 namespace multirank::exercises {
 
 void WordCounts::add(std::string_view word, std::uint64_t n) {
@@ -59,31 +61,35 @@ std::vector<WordCounts::Entry> WordCounts::top(std::size_t k) const {
 }
 
 void WordCounts::write_tsv(const std::string& path) const {
-  namespace fs = std::filesystem;
-  const fs::path target(path);
-  fs::path tmp = target;
-  tmp += ".tmp." + std::to_string(::getpid());
+  // Beside the file a symlink names (the link stays a link), published by rename once synced.
+  const std::string target = resolve_output_path(path);
+  const std::string tmp = target + ".tmp." + std::to_string(::getpid());
   std::FILE* out = std::fopen(tmp.c_str(), "wb");
-  if (!out) throw std::runtime_error("cannot write " + tmp.string() + ": " + std::strerror(errno));
+  if (!out) throw std::runtime_error("cannot write " + path + ": " + std::strerror(errno));
   bool ok = true;
+  int write_errno = 0;
   for (const auto& [word, n] : sorted()) {
     ok = ok && std::fwrite(word.data(), 1, word.size(), out) == word.size() &&
          std::fprintf(out, "\t%llu\n", static_cast<unsigned long long>(n)) > 0;
-    if (!ok) break;
+    if (!ok) {
+      write_errno = errno;
+      break;
+    }
   }
-  ok = (std::fflush(out) == 0) && ok;
-  const int write_errno = errno;
-  ok = (std::fclose(out) == 0) && ok;
+  if (std::fflush(out) != 0 && ok) {
+    ok = false;
+    write_errno = errno;
+  }
+  if (std::fclose(out) != 0 && ok) {
+    ok = false;
+    write_errno = errno;
+  }
   if (!ok) {
-    std::remove(tmp.c_str());
-    throw std::runtime_error("cannot write " + tmp.string() + ": " + std::strerror(write_errno));
+    remove_quietly(tmp);
+    throw std::runtime_error("cannot write " + path + ": " + std::strerror(write_errno) +
+                             " (the temporary file was removed)");
   }
-  std::error_code ec;
-  fs::rename(tmp, target, ec);
-  if (ec) {
-    std::remove(tmp.c_str());
-    throw std::runtime_error("cannot rename " + tmp.string() + " to " + path + ": " + ec.message());
-  }
+  publish_file(tmp, target);
 }
 
 }  // namespace multirank::exercises

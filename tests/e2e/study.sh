@@ -33,11 +33,12 @@ expect "report drew PNG plots" bash -c "ls $work/plots/*.png >/dev/null 2>&1"
 
 run_np 2 study --journal "$work/j.jsonl" rangesum --n 100000 --ranks 1,2 --reps 3 --output "$work/j.h5"
 expect "journaled study exits 0" [ "$rc" -eq 0 ]
-expect "the journal holds every repetition" [ "$(($(wc -l <"$work/j.jsonl") - 1))" -eq 6 ]
+expect "the journal holds every repetition, then the run it was written as" \
+  bash -c '[ "$(($(wc -l <"$1") - 2))" -eq 6 ] && tail -n 1 "$1" | grep -q "\"written\":\"run_0001\""' _ "$work/j.jsonl"
 head -n 4 "$work/j.jsonl" >"$work/k.jsonl"
 run_np 2 study --journal "$work/k.jsonl" --resume rangesum --n 100000 --ranks 1,2 --reps 3 --output "$work/k.h5"
 expect "a resumed study completes the missing repetitions" [ "$rc" -eq 0 ]
-expect "the resume added only the three missing repetitions" [ "$(($(wc -l <"$work/k.jsonl") - 1))" -eq 6 ]
+expect "the resume added only the three missing repetitions" [ "$(($(wc -l <"$work/k.jsonl") - 2))" -eq 6 ]
 expect "the resume kept the journaled lines" cmp -s <(head -n 4 "$work/j.jsonl") <(head -n 4 "$work/k.jsonl")
 expect "the resumed file has all six samples" $py -c "import h5py,sys; f=h5py.File(sys.argv[1]); r=[k for k in f if k.startswith('run_')]; assert len(f[r[0]]['samples'][()])==6" "$work/k.h5"
 run_np 2 study rangesum --n 100000 --ranks 1,2,3 --reps 1 --output "$work/x.h5"

@@ -99,18 +99,19 @@ assert f['run_0003'].attrs['app'] == b'exec_work'
 
 # Journal and resume: the resumed study runs only the missing repetitions.
 drive study --journal j.jsonl --ranks 1,2 --reps 2 --warmup 0 --output j.h5 exec --launcher "$LAUNCH" -- "$W" --work 10
-expect "a journaled study exits 0 with one journal line per sample" bash -c '[ "$1" -eq 0 ] && [ "$(wc -l <j.jsonl)" -eq 5 ]' _ "$rc"
+expect "a journaled study exits 0 with one journal line per sample, then the written run" \
+  bash -c '[ "$1" -eq 0 ] && [ "$(wc -l <j.jsonl)" -eq 6 ] && tail -n 1 j.jsonl | grep -q "\"written\":"' _ "$rc"
 head -n 3 j.jsonl >k.jsonl
 drive study --journal k.jsonl --resume --ranks 1,2 --reps 2 --warmup 0 --output k.h5 exec --launcher "$LAUNCH" -- "$W" --work 10
 expect "the resumed study adds only the two missing samples" \
-  bash -c '[ "$1" -eq 0 ] && [ "$(wc -l <k.jsonl)" -eq 5 ] && cmp -s <(head -n 3 j.jsonl) <(head -n 3 k.jsonl)' _ "$rc"
+  bash -c '[ "$1" -eq 0 ] && [ "$(wc -l <k.jsonl)" -eq 6 ] && cmp -s <(head -n 3 j.jsonl) <(head -n 3 k.jsonl)' _ "$rc"
 expect_h5 "k.h5 holds the two journaled samples and the two new ones" k.h5 "
 s = f['run_0001/samples'][:]
 jl = [json.loads(l)['result'] for l in open('j.jsonl').read().splitlines()[1:3]]
 assert list(s['p']) == [1, 1, 2, 2] and [float(x) for x in s['wall_seconds'][:2]] == [x['wall'] for x in jl], (s, jl)
 "
 drive study --journal k.jsonl --resume --ranks 1,2 --reps 2 --warmup 0 --output k.h5 exec --launcher "$LAUNCH" -- "$W" --work 11
-expect "a journal of other arguments is refused (exit 2)" bash -c '[ "$1" -eq 2 ] && grep -q "belongs to another run" <<<"$2"' _ "$rc" "$err"
+expect "a journal of other arguments is refused (exit 2)" bash -c '[ "$1" -eq 2 ] && grep -q "belongs to another .study. run: options.args is \[\"--work\",\"10\"\] there, \[\"--work\",\"11\"\] here" <<<"$2"' _ "$rc" "$err"
 
 # The launched commands' environment: the driver under `mpirun -n 1` inherits a rank's launcher
 # variables; the command gets none of them, and keeps the user's own settings.

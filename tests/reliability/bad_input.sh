@@ -100,7 +100,7 @@ cases=$(cat <<'TABLE'
 2|--force and --append go with --output|rangesum --n 10 --force
 2|--force and --append exclude each other|rangesum --n 10 --output new.h5 --force --append
 2|refusing to overwrite notes.txt: not an HDF5 file|rangesum --n 10 --output notes.txt --force
-1|writing /proc/x.h5 failed|rangesum --n 10 --output /proc/x.h5
+2|cannot write study file /proc/x.h5: cannot create a file in /proc|rangesum --n 10 --output /proc/x.h5
 2|truncated.h5: a truncated or damaged HDF5 file|report truncated.h5
 2|foreign.h5: an HDF5 file but not a multirank study file|report foreign.h5
 2|wrong_version.h5: schema_version 99 is not supported|report wrong_version.h5
@@ -108,16 +108,16 @@ cases=$(cat <<'TABLE'
 2|missing.h5: no such file|report missing.h5
 2|dir: not a regular file|report dir
 2|--format|report --format xml real.h5
-2|journal jf.jsonl belongs to another run|factorial --list 5,7 --journal jf.jsonl --resume
-2|journal jf.jsonl belongs to another run|imbalance --journal jf.jsonl --resume
-2|journal jf.jsonl belongs to another run|rangesum --n 100 --pattern pool --journal jf.jsonl --resume
-2|journal jf.jsonl belongs to another run|study --ranks 1 --output out.h5 --journal jf.jsonl --resume rangesum --n 10
+2|journal jf.jsonl belongs to another .factorial. run: list is \[5,6\] there, \[5,7\] here|factorial --list 5,7 --journal jf.jsonl --resume
+2|journal jf.jsonl belongs to a .factorial. run, not to .imbalance.|imbalance --journal jf.jsonl --resume
+2|journal jf.jsonl belongs to a .factorial. run, not to .rangesum.|rangesum --n 100 --pattern pool --journal jf.jsonl --resume
+2|journal jf.jsonl belongs to a .factorial. run, not to .study.|study --ranks 1 --output out.h5 --journal jf.jsonl --resume rangesum --n 10
 2|journal jf.jsonl already exists: add --resume|factorial --list 5,6 --journal jf.jsonl
 2|journal missing.jsonl does not exist|factorial --list 5,6 --journal missing.jsonl --resume
 2|notes.txt is not a multirank journal|factorial --list 5,6 --journal notes.txt --resume
-2|empty.txt is empty or not a multirank journal|factorial --list 5,6 --journal empty.txt --resume
+2|journal empty.txt is empty|factorial --list 5,6 --journal empty.txt --resume
 2|journal dir is a directory|factorial --list 5,6 --journal dir --resume
-2|cannot write a journal in nodir|factorial --list 5,6 --journal nodir/j.jsonl
+2|cannot write journal nodir/j.jsonl: folder nodir does not exist|factorial --list 5,6 --journal nodir/j.jsonl
 2|--journal works with --pattern pool|rangesum --n 10 --journal new.jsonl
 2|--mode must be local, lock or atomic|counter --mode shared
 2|--increments must be a positive integer|counter --increments 0

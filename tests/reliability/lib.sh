@@ -65,3 +65,34 @@ host_pattern() { echo "($(hostname)|$(hostname -s))"; }
 
 # A --list of COUNT copies of N for factorial.
 factorial_list() { python3 -c "import sys; print(','.join([sys.argv[2]] * int(sys.argv[1])))" "$1" "$2"; }
+
+# in_private_mounts "$@" : re-runs the calling script inside its own mount namespace (unshare -m,
+# private propagation), so every mount it makes disappears with it; exits 77 (skip) saying why
+# when that is not possible (not root, no unshare). Call it first thing in the script.
+in_private_mounts() {
+  [ -n "${MULTIRANK_PRIVATE_MOUNTS:-}" ] && return 0
+  if ! command -v unshare >/dev/null 2>&1; then echo "SKIP: unshare is not installed"; exit 77; fi
+  if ! unshare -m --propagation private true 2>/dev/null; then
+    echo "SKIP: cannot make a mount namespace (unshare -m needs root or CAP_SYS_ADMIN)"; exit 77
+  fi
+  MULTIRANK_PRIVATE_MOUNTS=1 exec unshare -m --propagation private bash "$0" "$@"
+}
+
+# mount_tmpfs DIR SIZE : a tmpfs of SIZE on DIR; exits 77 (skip) when it cannot be mounted.
+mount_tmpfs() {
+  mkdir -p "$1"
+  mount -t tmpfs -o "size=$2" tmpfs "$1" 2>/dev/null || { echo "SKIP: cannot mount a tmpfs on $1"; exit 77; }
+}
+
+# mount_read_only DIR : DIR becomes a read-only bind mount of itself (root writes through chmod
+# 555, not through a read-only mount); exits 77 (skip) when it cannot.
+mount_read_only() {
+  mount --bind "$1" "$1" 2>/dev/null && mount -o remount,bind,ro "$1" 2>/dev/null ||
+    { echo "SKIP: cannot make a read-only bind mount of $1"; exit 77; }
+}
+
+# rank_gone PID : the process has exited (gone, or a zombie waiting to be reaped).
+rank_gone() { [ ! -e "/proc/$1" ] || [ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" = Z ]; }
+
+# fill_up DIR : fills the filesystem of DIR until it is full (the filler file stays).
+fill_up() { dd if=/dev/zero of="$1/.filler" bs=4k >/dev/null 2>&1; true; }

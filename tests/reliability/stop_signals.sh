@@ -45,17 +45,19 @@ for case in "TERM 3" "INT 3" "TERM 2" "INT 4" "RANKS 3"; do
     grep -Eq "^multirank: rank 0 on $host: stopped by SIG(TERM|INT)$" <<<"$err"
   expect "SIG$sig, $n ranks: the journal holds only complete lines of finished tasks" \
     python3 - "$journal" "$digits" <<'PY'
-import json, sys
+import os, sys
+sys.path.insert(0, os.path.join(os.environ["MULTIRANK_SOURCE_DIR"], "tests", "support"))
+from durable_log import verified  # each line carries the CRC-32 of its text without the crc32 member
 path, digits = sys.argv[1], int(sys.argv[2])
 data = open(path, "rb").read()
 assert data.endswith(b"\n"), "the last line is torn"
 lines = data.decode().splitlines()
-head = json.loads(lines[0])
-assert head["multirank_journal"] == 1 and head["command"] == "factorial", head
+head = verified(lines[0])
+assert head["multirank_journal"] == 2 and head["command"] == "factorial", head
 seen = set()
 for line in lines[1:]:
-    entry = json.loads(line)
-    assert entry["result"]["digits"] == digits, entry
+    entry = verified(line)
+    assert entry["result"]["digits"] == digits and entry["key"] == {"n": 100000}, entry
     assert 0 <= entry["task"] < 400 and entry["task"] not in seen, entry
     seen.add(entry["task"])
 assert 2 <= len(seen) < 400, len(seen)

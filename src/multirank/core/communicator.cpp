@@ -27,9 +27,30 @@ std::atomic<std::size_t>& chunk_setting() {
   return value;
 }
 
-/// Pieces of a message of `bytes` bytes: full chunks, then a last piece shorter than a chunk
-/// (possibly empty), so a receiver knows the message ended when a piece is short.
-std::size_t piece_count(std::size_t bytes, std::size_t chunk) { return bytes / chunk + 1; }
+// ---- the pieces of a split message -------------------------------------------------------
+// A message of at least the setting's bytes travels as full pieces, then a last piece shorter than
+// them (possibly empty), so a receiver knows the message ended when a piece is short. The pieces
+// of one message are posted at once, and Open MPI's ob1 numbers the messages to a peer in 16
+// bits: with 65536 of them in flight a later piece matches as an earlier one (a message came out
+// exactly 65536 pieces short at MULTIRANK_MESSAGE_CHUNK_BYTES=1). So no message is cut into more
+// than kMaxPieces pieces: a long one travels in pieces larger than the setting. That bounds the
+// pieces in flight per message without holding any back, so sends stay non-blocking and in order
+// with whatever follows them on the same tag (the pipe posts its small frames itself).
+
+/// Most pieces one message travels in.
+constexpr std::size_t kMaxPieces = 256;
+/// Largest piece chosen for a long message (the default setting; MPI counts are ints).
+constexpr std::size_t kLargestPiece = std::size_t{1} << 30;
+
+/// The size of the full pieces of a message of `bytes` bytes under the setting `chunk`: `chunk`
+/// itself, or larger so that the message needs at most kMaxPieces pieces.
+std::size_t piece_bytes(std::size_t bytes, std::size_t chunk) {
+  if (bytes / chunk < kMaxPieces) return chunk;
+  return std::max(chunk, std::min(bytes / kMaxPieces + 1, kLargestPiece));
+}
+
+/// Pieces of a message of `bytes` bytes in full pieces of `piece` bytes (the last one short).
+std::size_t piece_count(std::size_t bytes, std::size_t piece) { return bytes / piece + 1; }
 
 std::size_t byte_count(const MPI_Status& st) {
   int count = 0;
@@ -129,7 +150,7 @@ Request Communicator::isend_bytes(int dest, Tag tag, const void* data, std::size
                                   std::shared_ptr<const void> keep) const {
   check_rank(dest);
   check_tag(tag);
-  const std::size_t chunk = message_chunk_bytes();
+  const std::size_t chunk = piece_bytes(bytes, message_chunk_bytes());
   const std::size_t pieces = piece_count(bytes, chunk);
   std::vector<MPI_Request> reqs(pieces, MPI_REQUEST_NULL);
   const char* p = static_cast<const char*>(data);
@@ -156,7 +177,7 @@ void Communicator::send_bytes(int dest, Tag tag, const void* data, std::size_t b
 Status Communicator::recv_bytes_known(int source, Tag tag, void* data, std::size_t bytes) const {
   check_rank(source, true);
   check_tag(tag, true);
-  const std::size_t chunk = message_chunk_bytes();
+  const std::size_t chunk = piece_bytes(bytes, message_chunk_bytes());
   const std::size_t pieces = piece_count(bytes, chunk);
   char* p = static_cast<char*>(data);
   Status result;
@@ -187,7 +208,7 @@ Status Communicator::recv_bytes_unknown(
     int source, Tag tag, const std::function<char*(std::size_t, std::size_t)>& place) const {
   check_rank(source, true);
   check_tag(tag, true);
-  const std::size_t chunk = message_chunk_bytes();
+  std::size_t full = message_chunk_bytes();  // a first piece this long opens a split message
   Status result;
   std::size_t offset = 0;
   for (bool first = true;; first = false) {
@@ -203,13 +224,18 @@ Status Communicator::recv_bytes_unknown(
       result = Status{st.MPI_SOURCE, Tag::received(st.MPI_TAG), len};
       source = st.MPI_SOURCE;
       tag = Tag::received(st.MPI_TAG);
+    } else if (len > full) {
+      throw ProtocolError("a message from rank " + std::to_string(source) + " has a " + std::to_string(len) +
+                       "-byte piece after pieces of " + std::to_string(full) +
+                       " bytes: the ranks split messages differently (MULTIRANK_MESSAGE_CHUNK_BYTES differs?)");
     }
     char* dst = place(offset, len);
     MPI_Request req = MPI_REQUEST_NULL;
     check_mpi(MPI_Imrecv(dst, static_cast<int>(len), MPI_BYTE, &msg, &req), "MPI_Imrecv");
     wait_request(req, MPI_STATUS_IGNORE);
     offset += len;
-    if (len < chunk) break;
+    if (len < full) break;
+    full = len;  // a split message's pieces are all as long as its first (see piece_bytes)
   }
   return result;
 }

@@ -24,9 +24,10 @@ struct Status {
   std::size_t bytes = 0;        ///< bytes of its first piece (all of it unless split)
 };
 
-/// Largest piece a message travels in; larger messages are split and reassembled.
-/// Default 1 GiB (MPI counts are ints); `MULTIRANK_MESSAGE_CHUNK_BYTES` overrides it.
-/// Every rank must use the same value.
+/// Largest piece a message travels in; larger messages are split and reassembled. Default 1 GiB
+/// (MPI counts are ints); `MULTIRANK_MESSAGE_CHUNK_BYTES` overrides it, and Environment checks at
+/// start that every rank has the same value. No message travels in more than 256 pieces: a longer
+/// one goes in pieces larger than the setting (so that few pieces are ever in flight to a peer).
 std::size_t message_chunk_bytes();
 /// Sets the piece size (collectively: the same value on every rank).
 void set_message_chunk_bytes(std::size_t bytes);

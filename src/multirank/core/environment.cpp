@@ -7,14 +7,20 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <chrono>
+#include <cstdint>
 #include <cstring>
 #include <mutex>
+#include <thread>
+#include <vector>
 #include <exception>
 #include <stdexcept>
 #include <string>
 #include <thread>
 
+#include "multirank/core/communicator.hpp"
 #include "multirank/core/error.hpp"
+#include "multirank/core/launcher_watch.hpp"
 #include "multirank/core/process_info.hpp"
 #include "multirank/core/signals.hpp"
 #include "multirank/core/wait.hpp"
@@ -84,6 +90,113 @@ void wait_for_every_rank() {
 
 bool yield_turned_off = false;
 
+/// Waits (sleeping) for a request of the environment's own start and end.
+void wait_mpi(MPI_Request& request) {
+  wait_until([&] {
+    int done = 0;
+    MPI_Test(&request, &done, MPI_STATUS_IGNORE);
+    return done != 0;
+  });
+}
+
+template <class T>
+T allreduce_value(T value, MPI_Datatype type, MPI_Op op) {
+  T out{};
+  MPI_Request request = MPI_REQUEST_NULL;
+  MPI_Iallreduce(&value, &out, 1, type, op, MPI_COMM_WORLD, &request);
+  wait_mpi(request);
+  return out;
+}
+
+/// MULTIRANK_MESSAGE_CHUNK_BYTES must be valid on every rank and the same everywhere: a rank that
+/// splits a message where another does not misreads it (MPI_ERR_TRUNCATE, a malformed batch).
+/// Otherwise the lowest rank at fault says so in one line and every rank exits with code 2.
+void check_message_chunk_setting() {
+  int rank = 0;
+  int size = 1;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  MPI_Comm_size(MPI_COMM_WORLD, &size);
+  std::uint64_t mine = 0;
+  std::string problem;
+  try {
+    mine = message_chunk_bytes();
+  } catch (const UsageError& e) {
+    problem = e.what();
+  }
+  std::uint64_t first = mine;  // rank 0's value
+  MPI_Request request = MPI_REQUEST_NULL;
+  MPI_Ibcast(&first, 1, MPI_UINT64_T, 0, MPI_COMM_WORLD, &request);
+  wait_mpi(request);
+  if (problem.empty() && mine != first) {
+    const char* set = std::getenv("MULTIRANK_MESSAGE_CHUNK_BYTES");
+    problem = "MULTIRANK_MESSAGE_CHUNK_BYTES is " + (set ? std::string(set) : "unset (" + std::to_string(mine) + ")") +
+              " on this rank but " + std::to_string(first) +
+              " bytes on rank 0: every rank must split messages alike (set the same value everywhere, or none)";
+  }
+  const int at_fault = allreduce_value(problem.empty() ? size : rank, MPI_INT, MPI_MIN);
+  if (at_fault == size) return;
+  if (rank == at_fault) {
+    const std::string line = "multirank: rank " + std::to_string(rank) + " on " + host_name() + ": " + problem + "\n";
+    std::fputs(line.c_str(), stderr);
+    std::fflush(stderr);
+  }
+  wait_for_every_rank();
+  MPI_Finalize();
+  std::exit(2);
+}
+
+// Failure notices: a rank that fails tells every other rank (rank, host, why) before it aborts,
+// so the ranks the launcher stops next can name it instead of only "stopped by SIGTERM".
+MPI_Comm g_notice_comm = MPI_COMM_NULL;
+MPI_Request g_notice_recv = MPI_REQUEST_NULL;
+char g_notice_buffer[1024];
+std::string g_notice;  // a notice that has arrived
+std::mutex g_notice_mutex;
+constexpr int kNoticeTag = 1;
+
+void start_failure_notices() {
+  MPI_Request request = MPI_REQUEST_NULL;
+  if (MPI_Comm_idup(MPI_COMM_WORLD, &g_notice_comm, &request) != MPI_SUCCESS) return;
+  wait_mpi(request);
+  MPI_Comm_set_errhandler(g_notice_comm, MPI_ERRORS_RETURN);
+  MPI_Irecv(g_notice_buffer, sizeof g_notice_buffer, MPI_CHAR, MPI_ANY_SOURCE, kNoticeTag, g_notice_comm,
+            &g_notice_recv);
+}
+
+void end_failure_notices() {
+  std::lock_guard<std::mutex> lock(g_notice_mutex);
+  if (g_notice_recv != MPI_REQUEST_NULL) {
+    MPI_Cancel(&g_notice_recv);
+    MPI_Wait(&g_notice_recv, MPI_STATUS_IGNORE);
+  }
+  if (g_notice_comm != MPI_COMM_NULL) MPI_Comm_free(&g_notice_comm);
+}
+
+/// Sends `text` to every other rank and waits for the sends at most 200 ms (they are small and
+/// go eagerly; a rank that is gone must not hold up the abort).
+void send_failure_notices(const std::string& text) {
+  if (g_notice_comm == MPI_COMM_NULL) return;
+  int rank = 0;
+  int size = 1;
+  MPI_Comm_rank(g_notice_comm, &rank);
+  MPI_Comm_size(g_notice_comm, &size);
+  const int len = static_cast<int>(std::min(text.size(), sizeof g_notice_buffer - 1));
+  std::vector<MPI_Request> sends;
+  for (int r = 0; r < size; ++r) {
+    if (r == rank) continue;
+    MPI_Request request = MPI_REQUEST_NULL;
+    if (MPI_Isend(text.data(), len, MPI_CHAR, r, kNoticeTag, g_notice_comm, &request) == MPI_SUCCESS)
+      sends.push_back(request);
+  }
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(200);
+  int done = 0;
+  while (!sends.empty() && std::chrono::steady_clock::now() < deadline) {
+    if (MPI_Testall(static_cast<int>(sends.size()), sends.data(), &done, MPI_STATUSES_IGNORE) != MPI_SUCCESS || done)
+      break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+}
+
 /// Every multirank wait polls with its own Backoff (spin, yield, then sleep), and the channels and
 /// the pool test requests in passing, between items. Open MPI's mpi_yield_when_idle, which it
 /// turns on when a node has more ranks than slots, makes each test that finds nothing yield the
@@ -126,6 +239,7 @@ Environment::Environment(int& argc, char**& argv, ThreadLevel required) {
   int initialized = 0;
   MPI_Initialized(&initialized);
   if (initialized) throw UsageError("multirank::Environment: MPI is already initialised");
+  start_launcher_watch();
   turn_off_mpi_yield();
   int provided = MPI_THREAD_SINGLE;
   check_mpi(MPI_Init_thread(&argc, &argv, to_mpi(required), &provided), "MPI_Init_thread");
@@ -138,12 +252,15 @@ Environment::Environment(int& argc, char**& argv, ThreadLevel required) {
                             name(required) + "; use an MPI library built with thread support";
     abort(1, msg);
   }
+  check_message_chunk_setting();
+  start_failure_notices();
 }
 
 Environment::~Environment() {
   if (!owns_) return;
   if (std::uncaught_exceptions() > 0) abort(1, current_exception_message());
   wait_for_every_rank();
+  end_failure_notices();
   std::set_terminate(previous_terminate);
   MPI_Finalize();
 }
@@ -200,7 +317,7 @@ bool Environment::active() {
   return initialized && !finalized;
 }
 
-void Environment::abort(int code, std::string_view message) {
+void Environment::abort(int code, std::string_view message, AbortCause cause) {
   const int rank = world_rank();
   // A process without MPI (the driver of `study ... exec`) has no rank to name.
   const std::string who = rank >= 0 ? "multirank: rank " + std::to_string(rank) + " on " : "multirank on ";
@@ -208,6 +325,8 @@ void Environment::abort(int code, std::string_view message) {
   std::fflush(stdout);
   std::fputs(line.c_str(), stderr);
   std::fflush(stderr);
+  if (active() && cause == AbortCause::failure && rank >= 0)
+    send_failure_notices("rank " + std::to_string(rank) + " on " + host_name() + " failed first: " + std::string(message));
 #ifdef MPICH
   // Hydra tears the job down as soon as MPI_Abort reaches it, and may drop what the aborting
   // rank's proxy had not yet forwarded: give it the message first.
@@ -215,6 +334,24 @@ void Environment::abort(int code, std::string_view message) {
 #endif
   if (active()) MPI_Abort(MPI_COMM_WORLD, code);
   std::_Exit(code);
+}
+
+std::string Environment::failure_notice() {
+  std::lock_guard<std::mutex> lock(g_notice_mutex);
+  if (!g_notice.empty() || g_notice_recv == MPI_REQUEST_NULL || !active()) return g_notice;
+  for (int i = 0; i < 25; ++i) {  // the notice left before the launcher's signal, but may still be on its way
+    int done = 0;
+    MPI_Status status;
+    if (MPI_Test(&g_notice_recv, &done, &status) != MPI_SUCCESS) break;
+    if (done) {
+      int count = 0;
+      MPI_Get_count(&status, MPI_CHAR, &count);
+      g_notice.assign(g_notice_buffer, static_cast<std::size_t>(std::max(count, 0)));
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  return g_notice;
 }
 
 int run_main(int& argc, char**& argv, const std::function<int()>& body, ThreadLevel required) {

@@ -15,6 +15,9 @@ enum class ThreadLevel { single, funneled, serialized, multiple };
 /// the message on stderr instead of leaving the other ranks hanging.
 class Environment {
  public:
+  /// Checks, with every rank, that MULTIRANK_MESSAGE_CHUNK_BYTES is valid and the same on every
+  /// rank; if not, the lowest rank at fault prints one line naming it and every rank finalizes and
+  /// exits with code 2. Under a launcher, a watch on it starts first (launcher_watch.hpp).
   Environment(int& argc, char**& argv, ThreadLevel required = ThreadLevel::multiple);
   Environment(const Environment&) = delete;
   Environment& operator=(const Environment&) = delete;
@@ -30,9 +33,16 @@ class Environment {
   /// Whether this process turned off Open MPI's mpi_yield_when_idle (the user had not set it):
   /// multirank's waits sleep by themselves, and MPI's yields in every poll only slow them down.
   static bool mpi_yield_turned_off();
+  /// Why a job is aborted: a failure on this rank, or a stop (a signal) that every rank gets.
+  enum class AbortCause { failure, stop };
   /// Prints "multirank: rank R on HOST: message" to stderr ("multirank on HOST: message" without
-  /// MPI) and aborts every rank with `code`.
-  [[noreturn]] static void abort(int code, std::string_view message);
+  /// MPI) and aborts every rank with `code`. For a failure, every other rank is first sent a
+  /// short notice (rank, host, message), so that the ranks the launcher then stops can say which
+  /// rank failed first and why (failure_notice()).
+  [[noreturn]] static void abort(int code, std::string_view message, AbortCause cause = AbortCause::failure);
+  /// "rank R on HOST failed: message" when another rank's failure notice has arrived (waiting
+  /// for it at most about 50 ms), else "". For a rank being stopped by the launcher.
+  static std::string failure_notice();
 
  private:
   ThreadLevel provided_ = ThreadLevel::single;

@@ -11,18 +11,20 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdio>
 #include <map>
 #include <mutex>
 #include <string>
 #include <thread>
 
 #include "multirank/core/environment.hpp"
+#include "multirank/core/process_info.hpp"
 
 namespace multirank {
 namespace {
 
 std::atomic<int> g_signal{0};
-std::mutex g_mutex;
+std::timed_mutex g_mutex;
 std::map<int, std::function<void()>> g_flushers;
 int g_next_id = 1;
 std::once_flag g_installed;
@@ -62,7 +64,7 @@ extern "C" void on_stop_signal(int sig) {
 [[noreturn]] void stop_now(int sig) {
   g_flush_started_ns.store(monotonic_ns());
   {
-    std::lock_guard<std::mutex> lock(g_mutex);
+    std::lock_guard<std::timed_mutex> lock(g_mutex);
 #ifdef MPICH
     if (g_flushers.empty()) std::this_thread::sleep_for(kHydraFlushGrace);
 #endif
@@ -73,7 +75,11 @@ extern "C" void on_stop_signal(int sig) {
       }
     }
   }
-  Environment::abort(128 + sig, std::string("stopped by ") + (sig == SIGINT ? "SIGINT" : "SIGTERM"));
+  // Another rank's failure reaches this rank as the launcher's SIGTERM: name that rank and why.
+  std::string message = std::string("stopped by ") + (sig == SIGINT ? "SIGINT" : "SIGTERM");
+  const std::string cause = Environment::failure_notice();
+  if (!cause.empty()) message += " after " + cause;
+  Environment::abort(128 + sig, message, Environment::AbortCause::stop);
 }
 
 void watchdog() {
@@ -102,15 +108,37 @@ void note_work_done() noexcept { g_work_done.store(true); }
 bool stop_requested() noexcept { return g_signal.load(std::memory_order_relaxed) != 0; }
 
 int register_flush(std::function<void()> flush) {
-  std::lock_guard<std::mutex> lock(g_mutex);
+  std::lock_guard<std::timed_mutex> lock(g_mutex);
   const int id = g_next_id++;
   g_flushers.emplace(id, std::move(flush));
   return id;
 }
 
 void unregister_flush(int id) {
-  std::lock_guard<std::mutex> lock(g_mutex);
+  std::lock_guard<std::timed_mutex> lock(g_mutex);
   g_flushers.erase(id);
+}
+
+void stop_without_launcher(const std::string& message) {
+  int expected = 0;
+  g_signal.compare_exchange_strong(expected, SIGHUP);  // stop_requested() from now on: take no more work
+  if (g_mutex.try_lock_for(std::chrono::seconds(1))) {  // a stop signal's watchdog may be flushing already
+    for (auto& [id, flush] : g_flushers) {
+      try {
+        flush();
+      } catch (...) {
+      }
+    }
+    g_mutex.unlock();
+  }
+  std::signal(SIGPIPE, SIG_IGN);  // stderr is often a pipe to the launcher that died
+  const int rank = world_rank();
+  const std::string line = (rank >= 0 ? "multirank: rank " + std::to_string(rank) + " on " : std::string("multirank on ")) +
+                           host_name() + ": " + message + "\n";
+  std::fflush(stdout);
+  std::fputs(line.c_str(), stderr);
+  std::fflush(stderr);
+  _exit(1);
 }
 
 }  // namespace multirank

@@ -2,6 +2,7 @@
 /// \file SIGINT/SIGTERM (Ctrl-C, scancel): flush what must survive, then end the whole job.
 
 #include <functional>
+#include <string>
 
 namespace multirank {
 
@@ -28,5 +29,11 @@ int register_flush(std::function<void()> flush);
 
 /// Removes a callback registered with register_flush.
 void unregister_flush(int id);
+
+/// Ends this process because its launcher is gone (see launcher_watch.hpp): marks the stop as
+/// requested, runs the registered flushes (waiting at most a second for a stop already flushing),
+/// prints "multirank: rank R on HOST: MESSAGE" and exits with code 1 at once, without MPI_Abort,
+/// which needs the launcher.
+[[noreturn]] void stop_without_launcher(const std::string& message);
 
 }  // namespace multirank

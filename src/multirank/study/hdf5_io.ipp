@@ -5,9 +5,11 @@
 #include <hdf5.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <exception>
 #include <string>
 #include <utility>
 #include <vector>
@@ -17,18 +19,40 @@
 
 namespace multirank::study::detail {
 
-/// The innermost description on HDF5's error stack (the most specific one), then clears it.
-inline std::string hdf5_error_text() {
-  std::string innermost;
+/// The innermost description on HDF5's error stack (the most specific one), with the OS error a
+/// file driver reported further down when there is one ("...: No space left on device"); then
+/// clears the stack.
+inline std::string hdf5_error_text(int saved_errno = 0) {
+  struct Found {
+    std::string innermost;
+    std::string os_error;
+  } found;
   H5Ewalk2(
       H5E_DEFAULT, H5E_WALK_DOWNWARD,
       [](unsigned, const H5E_error2_t* e, void* data) -> herr_t {
-        if (e && e->desc && *e->desc) *static_cast<std::string*>(data) = e->desc;
+        auto* f = static_cast<Found*>(data);
+        if (!e || !e->desc || !*e->desc) return 0;
+        f->innermost = e->desc;
+        // The sec2 driver says "..., errno = 28, error message = 'No space left on device', ...".
+        const std::string desc = e->desc;
+        const std::string key = "error message = '";
+        if (const auto at = desc.find(key); at != std::string::npos) {
+          const auto end = desc.find('\'', at + key.size());
+          if (end != std::string::npos) f->os_error = desc.substr(at + key.size(), end - at - key.size());
+        }
         return 0;
       },
-      &innermost);
+      &found);
   H5Eclear2(H5E_DEFAULT);
-  return innermost.empty() ? "HDF5 error" : innermost;
+  std::string text = found.innermost.empty() ? "HDF5 error" : found.innermost;
+  if (!found.os_error.empty()) text = text.substr(0, text.find(':')) + ": " + found.os_error;  // not the driver's long dump
+  // MPI-IO drivers report "file write failed" only; the OS error is left in errno.
+  const bool io_errno = saved_errno == ENOSPC || saved_errno == EDQUOT || saved_errno == EROFS ||
+                        saved_errno == EIO || saved_errno == EFBIG;
+  if (found.os_error.empty() && io_errno) text += ": " + std::string(std::strerror(saved_errno));
+  for (char& c : text)
+    if (c == '\n' || c == '\r') c = ' ';
+  return text;
 }
 
 /// Turns off HDF5's automatic error printing while it lives (failures become exceptions instead).
@@ -49,13 +73,38 @@ class Hdf5Quiet {
 
 /// Throws Hdf5Error("what: innermost HDF5 message") when `id` is negative.
 inline hid_t checked(hid_t id, const std::string& what) {
-  if (id < 0) throw Hdf5Error(what + ": " + hdf5_error_text());
+  if (id < 0) {
+    const int err = errno;
+    throw Hdf5Error(what + ": " + hdf5_error_text(err));
+  }
   return id;
 }
 /// Throws Hdf5Error when `status` is negative.
 inline void checked_status(herr_t status, const std::string& what) {
-  if (status < 0) throw Hdf5Error(what + ": " + hdf5_error_text());
+  if (status < 0) {
+    const int err = errno;
+    throw Hdf5Error(what + ": " + hdf5_error_text(err));
+  }
 }
+
+/// While one lives on this thread, identifiers destroyed by an exception's unwinding are left
+/// open: in a parallel write their closes are collective, and a rank that failed alone must not
+/// wait in them for ranks that are still writing (the job is aborted instead; see study_writer).
+class CollectiveSection {
+ public:
+  CollectiveSection() { ++depth(); }
+  ~CollectiveSection() { --depth(); }
+  CollectiveSection(const CollectiveSection&) = delete;
+  CollectiveSection& operator=(const CollectiveSection&) = delete;
+  /// Whether a destructor running now should leave its identifier open.
+  static bool abandoning() noexcept { return depth() > 0 && std::uncaught_exceptions() > 0; }
+
+ private:
+  static int& depth() noexcept {
+    thread_local int d = 0;
+    return d;
+  }
+};
 
 /// Owns one HDF5 identifier and closes it with the matching H5?close.
 class Hid {
@@ -85,7 +134,7 @@ class Hid {
 
  private:
   void reset() noexcept {
-    if (id_ >= 0 && close_) close_(id_);
+    if (id_ >= 0 && close_ && !CollectiveSection::abandoning()) close_(id_);
     id_ = -1;
   }
   hid_t id_ = -1;

@@ -20,6 +20,27 @@ ReportFormat parse_report_format(const std::string& text) {
   throw UsageError("report format must be table, markdown or json, not '" + text + "'");
 }
 
+std::vector<std::string> drop_repeated_runs(std::vector<StudyFile>& files) {
+  std::vector<std::string> notes;
+  std::map<std::string, std::string> first;  // run id -> where it was seen first
+  for (auto& file : files) {
+    std::vector<RunRecord> kept;
+    for (auto& run : file.runs) {
+      const std::string where = file.path + ":" + run.name;
+      if (!run.run_id.empty()) {
+        const auto [it, fresh] = first.emplace(run.run_id, where);
+        if (!fresh) {
+          notes.push_back(where + " repeats " + it->second + " (run id " + run.run_id + "): counted once");
+          continue;
+        }
+      }
+      kept.push_back(std::move(run));
+    }
+    file.runs = std::move(kept);
+  }
+  return notes;
+}
+
 Report build_report(const std::vector<StudyFile>& files) {
   Report report;
   std::map<std::tuple<std::string, std::string, std::string, std::string>, std::size_t> table_of;

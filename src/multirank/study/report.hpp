@@ -48,6 +48,11 @@ struct Report {
   std::vector<RunProfile> profiles;   ///< one per run with task records
 };
 
+/// Drops every run whose run_id an earlier run (in file order, then group order) already has: the
+/// same run written twice (a study resumed after its write, or a file copied into another) must
+/// count once. Returns one note per dropped run, "FILE:run_0004 repeats FILE:run_0003 (run id ...)".
+std::vector<std::string> drop_repeated_runs(std::vector<StudyFile>& files);
+
 /// Combines the runs of `files` into tables and profiles.
 [[nodiscard]] Report build_report(const std::vector<StudyFile>& files);
 

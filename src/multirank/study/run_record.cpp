@@ -12,7 +12,9 @@
 #include <ctime>
 #include <fstream>
 #include <iterator>
+#include <cstdio>
 #include <map>
+#include <random>
 #include <sstream>
 
 #include "multirank/collective/gather.hpp"
@@ -98,6 +100,13 @@ std::string process_command_line() {
   return out;
 }
 
+std::string new_run_id() {
+  std::random_device rd;
+  char buf[33];
+  std::snprintf(buf, sizeof buf, "%08x%08x%08x%08x", rd(), rd(), rd(), rd());
+  return buf;
+}
+
 namespace {
 
 /// The parts of begin_run that need no communication: everything but the hosts and affinities.
@@ -110,6 +119,7 @@ RunRecord start_record(std::string app, std::string options_json, std::string mo
   r.options_json = std::move(options_json);
   r.mode = std::move(mode);
   r.start_utc = utc_now();
+  r.run_id = new_run_id();
   r.command_line = process_command_line();
   r.slurm_job_id = env_or_empty("SLURM_JOB_ID");
   r.slurm_array_job_id = env_or_empty("SLURM_ARRAY_JOB_ID");

@@ -95,6 +95,10 @@ struct SummaryRow {
 /// make_sample) and task records, and hand it to write_run(); read_study() gives it back.
 struct RunRecord {
   std::string name;                        ///< group name in the file ("run_0001"); set by write_run and read_study
+  /// The run's identity (32 hex digits): made by begin_run, kept by a study journal across its
+  /// resumes, so that a run written twice shows as one (report counts it once). Empty in files
+  /// written before it existed.
+  std::string run_id;
   std::string command_line;                ///< the command as launched (from /proc/self/cmdline)
   std::string app;                         ///< the app that ran, e.g. "rangesum"
   std::string options_json = "{}";         ///< the app's options as a JSON object text
@@ -133,7 +137,7 @@ struct RunRecord {
   template <class Archive>
   void serialize(Archive& ar, const unsigned int /*version*/) {
     // Everything except tasks: the metadata that rank 0 broadcasts before a collective write.
-    ar & name & command_line & app & options_json & mode & ranks & reps & warmups & world_size & start_utc &
+    ar & name & run_id & command_line & app & options_json & mode & ranks & reps & warmups & world_size & start_utc &
         end_utc & hosts & rank_hosts & slurm_job_id & slurm_array_job_id & slurm_array_task_id &
         slurm_nodelist & binding & environment & multirank_version & git_commit & metric & program & outputs &
         samples & summary & serial_fraction & fit_law & tasks_p & tasks_rep;
@@ -166,6 +170,8 @@ struct RunRecord {
 /// serial_fraction, fit_law and (when empty) ranks.
 void summarize_record(RunRecord& record);
 
+/// A new run identity: 32 random hex digits.
+[[nodiscard]] std::string new_run_id();
 /// Now, as ISO-8601 UTC with milliseconds: "2024-05-01T12:00:00.000Z".
 [[nodiscard]] std::string utc_now();
 

@@ -3,11 +3,14 @@
 #include <mpi.h>
 
 #include <algorithm>
+#include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 
 #include "multirank/core/error.hpp"
+#include "multirank/core/output_file.hpp"
 #include "multirank/study/hdf5_io.ipp"
 
 #if __has_include(<multirank_build_info.hpp>)
@@ -126,25 +129,31 @@ FileCheck inspect_file(const std::string& path) {
 
 void check_output(const std::string& path, WriteMode mode) {
   if (path.empty()) throw UsageError("the output file name is empty");
-  const fs::path p(path);
+  const fs::path p(resolve_output_path(path));  // a symlink: its target is what gets written
   const fs::path dir = p.has_parent_path() ? p.parent_path() : fs::path(".");
   std::error_code ec;
   if (!fs::is_directory(dir, ec)) throw UsageError("cannot write " + path + ": directory " + dir.string() + " does not exist");
+  if (fs::is_directory(p, ec)) throw UsageError("cannot write " + path + ": it is a directory");
   const FileCheck check = inspect_file(path);
   switch (check.kind) {
     case FileCheck::Kind::missing:
-      return;
+      break;
     case FileCheck::Kind::study:
       if (mode == WriteMode::create)
         throw UsageError(path + " already exists; pass --force to replace it or --append to add a run to it");
-      return;
+      break;
     case FileCheck::Kind::wrong_version:
-      if (mode == WriteMode::replace) return;
+      if (mode == WriteMode::replace) break;
       throw UsageError("cannot " + std::string(mode == WriteMode::append ? "append to " : "overwrite ") + path + ": " +
                        check.reason);
     default:
       throw UsageError("refusing to overwrite " + path + ": " + check.reason);
   }
+  // Read-only, full, no permission, no flock for an append: found before any work.
+  if (mode == WriteMode::append)
+    OutputLock::check_supported(path, "study file");
+  else
+    check_output_folder(path, "study file");
 }
 
 namespace {
@@ -156,6 +165,7 @@ RunRecord read_run(hid_t file, const std::string& name) {
   RunRecord r;
   r.name = name;
   r.command_line = read_attr_string(gid, "command_line");
+  r.run_id = read_attr_string_or_empty(gid, "run_id");
   r.app = read_attr_string(gid, "app");
   r.options_json = read_attr_string(gid, "options");
   r.mode = read_attr_string(gid, "mode");
@@ -274,6 +284,59 @@ RunRecord read_run(hid_t file, const std::string& name) {
   return r;
 }
 
+/// Largest rank count a file may name (far beyond any machine; an edited value shows).
+constexpr std::int32_t kMostRanks = 1 << 24;
+
+/// Why a run read back cannot be reported ("" when it can): every value report computes with,
+/// named with its field, so that an edited or damaged file is refused instead of reported.
+std::string run_problem(const RunRecord& r) {
+  auto bad = [](const std::string& field, const std::string& value, const std::string& why) {
+    return field + " = " + value + ": " + why;
+  };
+  auto num = [](double v) {
+    char b[64];
+    std::snprintf(b, sizeof b, "%g", v);
+    return std::string(b);
+  };
+  auto time_ok = [](double v) { return std::isfinite(v) && v >= 0.0; };
+  if (r.world_size < 1 || r.world_size > kMostRanks)
+    return bad("world_size", std::to_string(r.world_size), "not a rank count");
+  const std::int32_t most = kMostRanks;
+  const std::string most_text = "at most 2^24";
+  for (const auto p : r.ranks)
+    if (p < 1 || p > most) return bad("ranks", std::to_string(p), "a rank count must be at least 1 and " + most_text);
+  for (std::size_t i = 0; i < r.samples.size(); ++i) {
+    const Sample& s = r.samples[i];
+    const std::string f = "samples[" + std::to_string(i) + "].";
+    if (s.p < 1 || s.p > most) return bad(f + "p", std::to_string(s.p), "a rank count must be at least 1 and " + most_text);
+    if (!r.ranks.empty() && std::find(r.ranks.begin(), r.ranks.end(), s.p) == r.ranks.end())
+      return bad(f + "p", std::to_string(s.p), "not one of the run's rank counts (ranks)");
+    if (s.rep < 0 || (r.reps > 0 && s.rep >= r.reps))
+      return bad(f + "rep", std::to_string(s.rep), "not a repetition of the run's " + std::to_string(r.reps));
+    if (!time_ok(s.wall_seconds)) return bad(f + "wall_seconds", num(s.wall_seconds), "not a time");
+    if (!std::isnan(s.metric) && !time_ok(s.metric)) return bad(f + "metric", num(s.metric), "not a time");
+    for (const auto& [name, v] : {std::pair<const char*, double>{"rank_min_seconds", s.rank_min_seconds},
+                                  std::pair<const char*, double>{"rank_max_seconds", s.rank_max_seconds}})
+      if (!std::isnan(v) && !time_ok(v)) return bad(f + name, num(v), "not a time");
+  }
+  if (r.tasks_p < 0 || r.tasks_p > kMostRanks) return bad("tasks_p", std::to_string(r.tasks_p), "not a rank count");
+  // The ranks that ran tasks: those of the job (or of the sweep's rank count the records are from).
+  const std::int32_t task_ranks = std::max(r.world_size, r.tasks_p);
+  for (std::size_t i = 0; i < r.tasks.size(); ++i) {
+    const TaskRecord& t = r.tasks[i];
+    const std::string f = "tasks[" + std::to_string(i) + "].";
+    if (t.rank < 0 || t.rank >= task_ranks)
+      return bad(f + "rank", std::to_string(t.rank), "not a rank of this run (" + std::to_string(task_ranks) + " ranks)");
+    if (!std::isfinite(t.start)) return bad(f + "start", num(t.start), "not a time");
+    if (!std::isfinite(t.end) || t.end < t.start) return bad(f + "end", num(t.end), "not a time at or after its start");
+    if (!std::isfinite(t.queued)) return bad(f + "queued", num(t.queued), "not a time");
+  }
+  for (std::size_t i = 0; i < r.rank_hosts.size(); ++i)
+    if (r.rank_hosts[i] < 0 || static_cast<std::size_t>(r.rank_hosts[i]) >= r.hosts.size())
+      return bad("rank_hosts[" + std::to_string(i) + "]", std::to_string(r.rank_hosts[i]), "not an index into hosts");
+  return "";
+}
+
 }  // namespace
 
 StudyFile read_study(const std::string& path) {
@@ -312,6 +375,9 @@ StudyFile read_study(const std::string& path) {
   } catch (const Hdf5Error& e) {
     throw UsageError(path + ": a damaged study file (" + e.what() + ")");
   }
+  for (const RunRecord& run : out.runs)
+    if (const std::string why = run_problem(run); !why.empty())
+      throw UsageError(path + ": " + run.name + ": " + why + " (an edited or damaged study file)");
   return out;
 }
 

@@ -20,6 +20,7 @@
 #include "multirank/collective/scan.hpp"
 #include "multirank/core/environment.hpp"
 #include "multirank/core/error.hpp"
+#include "multirank/core/output_file.hpp"
 #include "multirank/study/hdf5_io.ipp"
 #include "multirank/study/study_file.hpp"
 
@@ -75,13 +76,14 @@ class Writers {
 struct Plan {
   std::string error;        // empty when the write may go ahead
   bool usage_error = false;  // the error is a refusal (UsageError), not an I/O failure
-  std::string temp;          // the temporary file every rank writes
+  std::string target;        // where the file goes: `path` with its symlinks followed
+  std::string temp;          // the temporary file every rank writes, beside the target
   std::string group;         // the new run group's name
   bool fresh = true;         // a new file (root attributes to write) rather than a copy to extend
 
   template <class Archive>
   void serialize(Archive& ar, const unsigned int /*version*/) {
-    ar & error & usage_error & temp & group & fresh;
+    ar & error & usage_error & target & temp & group & fresh;
   }
 };
 
@@ -129,6 +131,7 @@ void write_root_attributes(hid_t file, const FileInfo& info) {
 void write_group_attributes(hid_t g, const RunRecord& r) {
   using detail::write_attr;
   write_attr(g, "command_line", r.command_line);
+  if (!r.run_id.empty()) write_attr(g, "run_id", r.run_id);
   write_attr(g, "app", r.app);
   write_attr(g, "options", r.options_json);
   write_attr(g, "mode", r.mode);
@@ -300,32 +303,44 @@ void upgrade_copy(const std::string& old_path, const std::string& temp) {
   file.close("H5Fclose");
 }
 
-/// Rank 0: checks the output, and when appending copies the existing file to the temporary name
-/// (rewritten as this schema version when it is of an older one).
-Plan make_plan(const std::string& path, WriteMode mode) {
+/// Rank 0: takes the output's lock (held until the rename: a second writer waits, so that two
+/// jobs appending at once both land), checks the output, and when appending copies the existing
+/// file to the temporary name (rewritten as this schema version when it is of an older one).
+Plan make_plan(const std::string& path, WriteMode mode, std::optional<OutputLock>& lock) {
   Plan plan;
   try {
+    plan.target = resolve_output_path(path);
+    // Appending reads the old file and replaces it: without a lock a concurrent append is lost.
+    lock.emplace(path, "study file", mode == WriteMode::append);
     check_output(path, mode);
-    plan.temp = temp_name(path);
+    plan.temp = temp_name(plan.target);
     plan.group = "run_0001";
-    const FileCheck existing = inspect_file(path);
+    const FileCheck existing = inspect_file(plan.target);
     if (mode == WriteMode::append && existing.kind == FileCheck::Kind::study) {
       if (existing.schema_version < kSchemaVersion)
-        upgrade_copy(path, plan.temp);
+        upgrade_copy(plan.target, plan.temp);
       else
-        fs::copy_file(path, plan.temp, fs::copy_options::overwrite_existing);
+        fs::copy_file(plan.target, plan.temp, fs::copy_options::overwrite_existing);
       plan.fresh = false;
       plan.group = next_run_name(plan.temp);
     }
   } catch (const UsageError& e) {
     plan.error = e.what();
     plan.usage_error = true;
+  } catch (const fs::filesystem_error& e) {
+    plan.error = "cannot copy it to append a run: " + e.code().message();
+    remove_quietly(plan.temp);
   } catch (const std::exception& e) {
     plan.error = e.what();
-    if (!plan.temp.empty()) fs::remove(plan.temp);
+    remove_quietly(plan.temp);
   }
   return plan;
 }
+
+/// A failure once the file is closed: no collective HDF5 call is left, so the writers can agree.
+struct FailedAfterClose : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
 
 /// The collective part: every writer opens the temporary file (through MPI-IO when parallel)
 /// and writes the group.
@@ -335,6 +350,10 @@ void write_file(const Writers& w, const Plan& plan, const RunRecord& meta, const
     if (options.on_stage) options.on_stage(name);
   };
   detail::Hdf5Quiet quiet;
+  // A failure on one writer of several leaves the file's identifiers open (their closes are
+  // collective) and the caller ends the job: see write_run_with.
+  const std::optional<detail::CollectiveSection> collective =
+      w.parallel() && w.comm().size() > 1 ? std::make_optional<detail::CollectiveSection>() : std::nullopt;
   // HDF5's collective I/O waits inside MPI: on an oversubscribed node let MPI yield there.
   const std::optional<BlockingMpiScope> blocking = w.parallel() ? std::make_optional<BlockingMpiScope>() : std::nullopt;
   Hid fapl = detail::make_plist(H5Pcreate(H5P_FILE_ACCESS), "H5Pcreate");
@@ -352,22 +371,22 @@ void write_file(const Writers& w, const Plan& plan, const RunRecord& meta, const
   if (w.parallel()) detail::checked_status(H5Pset_dxpl_mpio(dxpl.get(), H5FD_MPIO_COLLECTIVE), "H5Pset_dxpl_mpio");
   write_group(file.get(), plan.group, meta, tasks.rows, tasks.offset, tasks.total, dxpl.get(), w.rank() == 0, stage);
   file.close("H5Fclose");
-  stage("closed");
+  try {
+    stage("closed");
+  } catch (const std::exception& e) {
+    throw FailedAfterClose(e.what());
+  }
 }
 
-/// Flushes a file's (or directory's) data to the disk, so the rename publishes complete bytes.
-void sync_path(const std::string& path, bool directory) {
-  const int fd = ::open(path.c_str(), directory ? O_RDONLY | O_DIRECTORY : O_RDONLY);
-  if (fd < 0) return;
-  ::fsync(fd);
-  ::close(fd);
-}
+/// Whether a write's failure came once every writer had closed the file (agreeable without abort).
+bool collective_part_done(const std::exception& e) { return dynamic_cast<const FailedAfterClose*>(&e) != nullptr; }
 
 std::string write_run_with(const Writers& w, const std::string& path, const RunRecord& record, WriteMode mode,
                            const WriteOptions& options) {
   const bool root = w.rank() == 0;
   Plan plan;
-  if (root) plan = make_plan(path, mode);
+  std::optional<OutputLock> lock;  // rank 0's, from reading the old file to the rename
+  if (root) plan = make_plan(path, mode, lock);
   w.bcast(plan);
   if (!plan.error.empty()) {
     if (plan.usage_error) throw UsageError(plan.error);
@@ -397,7 +416,7 @@ std::string write_run_with(const Writers& w, const std::string& path, const RunR
   }
   w.bcast(meta);
   if (!meta.name.empty() && meta.name.front() == '\n') {
-    if (root) fs::remove(plan.temp);
+    if (root) remove_quietly(plan.temp);
     throw UsageError(meta.name.substr(1));
   }
 
@@ -408,27 +427,30 @@ std::string write_run_with(const Writers& w, const std::string& path, const RunR
     write_file(w, plan, meta, tasks, options);
   } catch (const std::exception& e) {
     failure = e.what();
+    if (!names_os_write_error(failure))  // MPI-IO may say "file write failed" alone: ask the OS now
+      if (const std::string os = folder_write_problem(plan.target); !os.empty()) failure += ": " + os;
+    // Several writers: the others may be inside HDF5's collective calls (H5Dwrite, H5Fclose),
+    // which no agreement between calls can bring to match, so this rank ends the job (a full
+    // disk must not hang it). A failure once the file is closed ('closed') is agreed on below.
+    if (w.parallel() && w.comm().size() > 1 && !collective_part_done(e))
+      abort_after_io_failure(path, plan.temp, failure + (plan.fresh ? "" : "; the previous file is untouched"));
   }
   failure = w.agree_on_error(failure);
   if (!failure.empty()) {
-    if (root) fs::remove(plan.temp);
-    throw Hdf5Error("writing " + path + " failed, the previous file (if any) is untouched: " + failure);
+    if (root) remove_quietly(plan.temp);
+    throw Hdf5Error("cannot write " + path + ": " + failure + " (the previous file, if any, is untouched)");
   }
 
   std::string rename_error;
   if (root) {
     try {
-      sync_path(plan.temp, false);
-      fs::rename(plan.temp, path);
-      const fs::path p(path);
-      sync_path(p.has_parent_path() ? p.parent_path().string() : ".", true);
+      publish_file(plan.temp, plan.target);
     } catch (const std::exception& e) {
       rename_error = e.what();
-      fs::remove(plan.temp);
     }
   }
   w.bcast(rename_error);
-  if (!rename_error.empty()) throw Hdf5Error("cannot move the finished file into place as " + path + ": " + rename_error);
+  if (!rename_error.empty()) throw Hdf5Error(rename_error);
   return plan.group;
 }
 
