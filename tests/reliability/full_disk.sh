@@ -4,8 +4,8 @@
 # file written collectively by 2 ranks, an append to an existing one on a nearly full filesystem,
 # an app's --output, a journal, wordcount's counts and the serial writer of `study ... exec`.
 # Each ends quickly and non-zero with one line naming the file and the OS error, and leaves no
-# temporary file; the old file of an append is intact; ranks stopped by the launcher say which
-# rank failed first. A journal that a full disk left empty does not block the rerun.
+# temporary file; the old file of an append is intact; ranks stopped by mpirun say which rank
+# failed first (Hydra SIGKILLs them). A journal that a full disk left empty does not block the rerun.
 set -u
 here=$(dirname "$0")
 source "$MULTIRANK_SOURCE_DIR/tests/e2e/lib.sh"
@@ -32,8 +32,10 @@ expect "new study file on a full disk: the job ends non-zero within 15 s (no han
   bash -c '[ "$1" -ne 0 ] && [ "$1" -ne 124 ] && [ "$2" -lt 15000 ]' _ "$rc" "$took_ms"
 expect "new study file: one line names the file and the OS error" \
   grep -Eq "^multirank: rank [01] on $host: cannot write full/new.h5: .*No space left on device" <<<"$err"
-expect "new study file: the rank stopped by the launcher says which rank failed first" \
-  grep -Eq "^multirank: rank [01] on $host: stopped by SIGTERM after rank [01] on $host failed first: cannot write full/new.h5" <<<"$err"
+if [ "$MULTIRANK_MPI_VENDOR" = openmpi ]; then  # Hydra SIGKILLs the other ranks: they say nothing
+  expect "new study file: the rank stopped by the launcher says which rank failed first" \
+    grep -Eq "^multirank: rank [01] on $host: stopped by SIGTERM after rank [01] on $host failed first: cannot write full/new.h5" <<<"$err"
+fi
 expect "new study file: no temporary file, nothing under the final name" bash -c '! [ -e full/new.h5 ] && ! ls -a full | grep -q tmp'
 
 # Appending on a nearly full filesystem: the copy of the old file fits, the new run does not.
