@@ -75,8 +75,11 @@ struct PlainWindow {
 };
 
 // The plain loops wait inside MPI: give them Open MPI's default waiting (a BlockingMpiScope),
-// which multirank turns off for its own waits.
-void plain_fetch_add(MPI_Win win, std::int64_t ops) {
+// which multirank turns off for its own waits. Each ends as a hand-written loop does, in
+// MPI_Barrier: a rank done early keeps serving the others' operations from inside MPI (MPICH's
+// ch4 moves a window's operations on only while its target is in an MPI call; left to sleep in
+// the allreduce after the loop, its target would slow the last rank to a thousand ops/s).
+void plain_fetch_add(MPI_Win win, MPI_Comm comm, std::int64_t ops) {
   const BlockingMpiScope blocking;
   const std::int64_t one = 1;
   std::int64_t previous = 0;
@@ -84,9 +87,10 @@ void plain_fetch_add(MPI_Win win, std::int64_t ops) {
     MPI_Fetch_and_op(&one, &previous, MPI_INT64_T, 0, 0, MPI_SUM, win);
     MPI_Win_flush(0, win);
   }
+  MPI_Barrier(comm);
 }
 
-void plain_locked_increment(MPI_Win win, std::int64_t ops) {
+void plain_locked_increment(MPI_Win win, MPI_Comm comm, std::int64_t ops) {
   const BlockingMpiScope blocking;
   for (std::int64_t i = 0; i < ops; ++i) {
     std::int64_t v = 0;
@@ -97,6 +101,7 @@ void plain_locked_increment(MPI_Win win, std::int64_t ops) {
     MPI_Put(&v, 1, MPI_INT64_T, 0, 0, 1, MPI_INT64_T, win);
     MPI_Win_unlock(0, win);
   }
+  MPI_Barrier(comm);
 }
 
 std::vector<Measurement> run(const Communicator& world, const SharedBenchOptions& o) {
@@ -120,15 +125,15 @@ std::vector<Measurement> run(const Communicator& world, const SharedBenchOptions
   };
   // Warm-up: windows touched, code paged in.
   rate(comm, clock, o.ops / 10 + 1, ours_fetch_add);
-  rate(comm, clock, o.ops / 10 + 1, [&](std::int64_t n) { plain_fetch_add(plain.win, n); });
-  rate(comm, clock, o.ops / 10 + 1, [&](std::int64_t n) { plain_fetch_add(plain_same.win, n); });
+  rate(comm, clock, o.ops / 10 + 1, [&](std::int64_t n) { plain_fetch_add(plain.win, comm.native(), n); });
+  rate(comm, clock, o.ops / 10 + 1, [&](std::int64_t n) { plain_fetch_add(plain_same.win, comm.native(), n); });
 
   double fa_ours = 0, fa_plain = 0, fa_same = 0, lock_ours = 0, lock_plain = 0;
-  auto fa_plain_run = [&] { return rate(comm, clock, o.ops, [&](std::int64_t n) { plain_fetch_add(plain.win, n); }); };
-  auto fa_same_run = [&] { return rate(comm, clock, o.ops, [&](std::int64_t n) { plain_fetch_add(plain_same.win, n); }); };
+  auto fa_plain_run = [&] { return rate(comm, clock, o.ops, [&](std::int64_t n) { plain_fetch_add(plain.win, comm.native(), n); }); };
+  auto fa_same_run = [&] { return rate(comm, clock, o.ops, [&](std::int64_t n) { plain_fetch_add(plain_same.win, comm.native(), n); }); };
   auto fa_ours_run = [&] { return rate(comm, clock, o.ops, ours_fetch_add); };
   auto lock_plain_run = [&] {
-    return rate(comm, clock, o.lock_ops, [&](std::int64_t n) { plain_locked_increment(plain_lock.win, n); });
+    return rate(comm, clock, o.lock_ops, [&](std::int64_t n) { plain_locked_increment(plain_lock.win, comm.native(), n); });
   };
   auto lock_ours_run = [&] { return rate(comm, clock, o.lock_ops, ours_locked); };
   for (int r = 0; r < o.reps; ++r) {

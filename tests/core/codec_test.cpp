@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "multirank/channel/queue.hpp"
 #include "multirank/core/codec.hpp"
 #include "multirank/pipeline/pipeline.hpp"
 
@@ -70,6 +71,28 @@ TEST(Codec, ABatchThatDoesNotFitItsCountIsAProtocolError) {
   EXPECT_THROW(multirank::decode_bytes(std::string(6, '\0'), v), ProtocolError);
   Sample s{};
   EXPECT_THROW(multirank::decode_bytes(std::string(3, '\0'), s), ProtocolError);
+}
+
+TEST(Codec, AQueueBatchOfLargeItemsIsSizedOnceAndHoldsNoItemItGivesBack) {
+  // 64 KiB items against a 4000-byte batch: one item per batch, in a buffer of that item's size
+  // (encoding the next one and cutting it off again doubled every batch in flight).
+  multirank::detail::QueueItems<std::vector<char>> items;
+  for (int i = 0; i < 3; ++i) items.outbox.emplace_back(64 * 1024, static_cast<char>('a' + i));
+  EXPECT_EQ(multirank::framed_item_bytes(items.outbox.front()), 8u + 64 * 1024);
+  std::string batch;
+  ASSERT_EQ(items.pack(16, 4000, batch), 1u);
+  EXPECT_EQ(batch.size(), 8u + 64 * 1024);
+  EXPECT_LT(batch.capacity(), 2 * batch.size());
+  EXPECT_EQ(items.outbox.size(), 2u);
+  // Small items fill the batch up to its bytes, no further.
+  multirank::detail::QueueItems<std::string> words;
+  for (int i = 0; i < 100; ++i) words.outbox.emplace_back(92, 'w');  // 100 bytes framed
+  std::string small;
+  EXPECT_EQ(words.pack(1000, 4000, small), 40u);
+  EXPECT_EQ(small.size(), 4000u);
+  words.unpack(small, 40);
+  ASSERT_EQ(words.inbox.size(), 40u);
+  EXPECT_EQ(words.inbox.back(), std::string(92, 'w'));
 }
 
 TEST(CheckedCast, ValuesOutOfRangeAreUsageErrorsNotTruncations) {

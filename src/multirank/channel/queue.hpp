@@ -54,7 +54,7 @@ class QueueItems final : public QueueStore {
     if constexpr (fixed_item_bytes<T> != 0) {
       per_item = sizeof(T);
     } else if constexpr (wire_kind_v<T> == WireKind::contiguous) {
-      if (!outbox.empty()) per_item = sizeof(std::uint64_t) + outbox.front().size() * sizeof(typename T::value_type);
+      if (!outbox.empty()) per_item = framed_item_bytes(outbox.front());
     }
     return std::max<std::size_t>(1, std::min(max_items, max_bytes / std::max<std::size_t>(per_item, 1)));
   }
@@ -67,9 +67,22 @@ class QueueItems final : public QueueStore {
       out.reserve(start + moved * sizeof(T));
       for (std::size_t i = 0; i < moved; ++i) append_item(out, outbox[i]);
       outbox.erase(outbox.begin(), outbox.begin() + static_cast<std::ptrdiff_t>(moved));
+    } else if constexpr (wire_kind_v<T> == WireKind::contiguous) {
+      // At least one item; then items while the batch stays within max_bytes. Their sizes are
+      // known before encoding: the batch is sized once and never holds an item it gives back.
+      std::size_t bytes = 0;
+      while (moved < max_items && moved < outbox.size()) {
+        const std::size_t item = framed_item_bytes(outbox[moved]);
+        if (moved > 0 && bytes + item > max_bytes) break;
+        bytes += item;
+        ++moved;
+      }
+      out.reserve(start + bytes);
+      for (std::size_t i = 0; i < moved; ++i) append_item(out, outbox[i]);
+      outbox.erase(outbox.begin(), outbox.begin() + static_cast<std::ptrdiff_t>(moved));
     } else {
-      // At least one item; then items while the batch stays within max_bytes (an item is known
-      // to fit only once it is encoded: one that overflows goes back to the next batch).
+      // At least one item; then items while the batch stays within max_bytes (a serialized item
+      // is known to fit only once it is encoded: one that overflows goes back to the next batch).
       while (moved < max_items && !outbox.empty()) {
         const std::size_t before = out.size();
         append_item(out, outbox.front());

@@ -157,6 +157,19 @@ void decode_bytes(std::span<const char> bytes, T& value) {
 template <class T>
 inline constexpr std::size_t fixed_item_bytes = wire_kind_v<T> == WireKind::raw ? sizeof(T) : 0;
 
+/// Bytes `value` takes framed when that is known without encoding it (raw and contiguous
+/// items), else 0 (a serialized item's size is known only once it is encoded).
+template <class T>
+std::size_t framed_item_bytes(const T& value) noexcept {
+  if constexpr (fixed_item_bytes<T> != 0) {
+    return sizeof(T);
+  } else if constexpr (wire_kind_v<T> == WireKind::contiguous) {
+    return sizeof(std::uint64_t) + value.size() * sizeof(typename T::value_type);
+  } else {
+    return 0;
+  }
+}
+
 /// Appends `value`, framed, to `out`; returns how many bytes it added.
 template <class T>
 std::size_t append_item(std::string& out, const T& value) {
