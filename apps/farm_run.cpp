@@ -30,6 +30,7 @@
 #include "multirank/core/process_info.hpp"
 #include "multirank/core/signals.hpp"
 #include "multirank/pool/pool.hpp"
+#include "multirank/trace/progress.hpp"
 #include "multirank/study/run_record.hpp"
 #include "multirank/study/study_file.hpp"
 
@@ -153,18 +154,6 @@ Style resolve_style(const std::string& flag) {
   return (!launched && ::isatty(2)) ? Style::terminal : Style::log;
 }
 
-std::string duration_text(double s) {
-  char buf[48];
-  if (!std::isfinite(s) || s < 0) return "?";
-  if (s < 60)
-    std::snprintf(buf, sizeof buf, "%.1fs", s);
-  else if (s < 3600)
-    std::snprintf(buf, sizeof buf, "%dm%02ds", static_cast<int>(s) / 60, static_cast<int>(s) % 60);
-  else
-    std::snprintf(buf, sizeof buf, "%dh%02dm", static_cast<int>(s) / 3600, (static_cast<int>(s) % 3600) / 60);
-  return buf;
-}
-
 /// Done, failed, running, tasks/s and ETA on stderr: a line redrawn on a terminal; in a log, a
 /// line about every 10% (every 30 s while the list's length is not known yet).
 class Progress {
@@ -194,7 +183,7 @@ class Progress {
     char buf[160];
     std::snprintf(buf, sizeof buf, ", %llu failed, %zu running, %.0f tasks/s, ETA %s",
                   static_cast<unsigned long long>(failed), running, rate,
-                  (total && rate > 0 && *total >= done) ? duration_text(static_cast<double>(*total - done) / rate).c_str()
+                  (total && rate > 0 && *total >= done) ? trace::duration_text(static_cast<double>(*total - done) / rate).c_str()
                                                         : "?");
     line += buf;
     if (style_ == Style::terminal) {

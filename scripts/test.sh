@@ -2,8 +2,7 @@
 # Install what is missing, build, and run the tests through ctest, on each platform:
 #   openmpi  ./build        GCC, Open MPI: every test
 #   mpich    ./build-mpich  GCC, MPICH (Hydra's mpiexec): every test
-#   clang    ./build-clang  Clang (Debian's clang, libstdc++), Open MPI: the library and its unit and
-#                           MPI tests (the CLI and the exercises are the GCC builds')
+#   clang    ./build-clang  Clang (Debian's clang, libstdc++), Open MPI: every target; the unit and MPI tests
 # Usage: scripts/test.sh [--mpi openmpi|mpich] [--sanitize] [extra ctest arguments, e.g. -L mpi or -R pipe]
 #   --mpi M     one MPI only (openmpi: the openmpi and clang platforms; mpich: the mpich one)
 #   --sanitize  AddressSanitizer + UndefinedBehaviorSanitizer (GCC), in ./build-asan (./build-mpich-asan)
@@ -40,7 +39,7 @@ test_platform() {
   if [ "$platform" = clang ]; then
     mpi=openmpi
     dir=build-clang
-    args+=(-DCMAKE_CXX_COMPILER=clang++ -DCMAKE_C_COMPILER=clang -DMULTIRANK_BUILD_APPS=OFF)
+    args+=(-DCMAKE_CXX_COMPILER=clang++ -DCMAKE_C_COMPILER=clang)
     labels=(-L 'unit|mpi')
   else
     dir=$(build_dir_for "$mpi")

@@ -6,9 +6,6 @@
 # sbatch --input) runs every line once under srun. Exit 77 (skipped) when not root or when Slurm
 # or munge is not installed.
 set -u
-if [ "${MULTIRANK_MPI_VENDOR:-openmpi}" != openmpi ]; then
-  echo "SKIP: the Slurm tests run on the Open MPI build: jobs/ start ranks with srun --mpi=pmix or Open MPI's mpirun, and MPICH under Slurm is not wired up here"; exit 77
-fi
 source "$MULTIRANK_SOURCE_DIR/tests/e2e/lib.sh"
 here=$(cd "$(dirname "$0")" && pwd)
 jobs="$MULTIRANK_SOURCE_DIR/jobs"
@@ -16,36 +13,7 @@ check=$here/status_check.py
 # shellcheck source=tests/slurm/cluster.sh
 source "$MULTIRANK_SOURCE_DIR/tests/slurm/cluster.sh"
 
-if [ "$(id -u)" -ne 0 ]; then
-  echo "SKIP: starting slurmctld, slurmd and munged needs root"; exit 77
-fi
-for tool in munged mungekey slurmctld slurmd sbatch srun squeue scontrol scancel; do
-  command -v "$tool" >/dev/null || { echo "SKIP: $tool is not installed (apt-get install slurm-wlm munge)"; exit 77; }
-done
-command -v setpriv >/dev/null || { echo "FAIL - setpriv is missing (scripts/test.sh installs it)"; exit 1; }
-
-start_watchdog() {  # as tests/slurm/slurm.sh: ends the test through its EXIT trap before ctest would
-  setpriv --pdeathsig TERM bash -c 'exec >/dev/null 2>&1; sleep "$1" & s=$!
-    trap "kill $s; exit 0" TERM; wait $s; kill -TERM "$2"' _ "$1" $$ &
-  watchdog=$!
-}
-dir=$(mktemp -d)
-cleanup() {
-  local rc=$?
-  kill "$watchdog" 2>/dev/null
-  [ "$rc" -ne 0 ] && [ -n "$cluster_dir" ] && cluster_logs
-  cluster_stop
-  rm -rf "$dir"
-}
-trap cleanup EXIT
-trap 'echo "FAIL - stopped by a signal (the watchdog: over $watchdog_limit s)"; exit 1' INT TERM
-watchdog_limit=200
-start_watchdog "$watchdog_limit"
-
-chmod 755 "$dir"
-mkdir -p "$dir/cluster" "$dir/work"
-start=$SECONDS
-cluster_start "$dir/cluster" || { echo "FAIL - the test cluster did not start"; exit 1; }
+cluster_test_begin 200
 echo "cluster up in $((SECONDS - start)) s"
 cd "$dir/work" || exit 1
 mkdir -p logs out in

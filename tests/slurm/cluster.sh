@@ -6,6 +6,13 @@
 #                       node to be idle (bounded); returns non-zero with the logs printed on failure
 #   cluster_stop        stops the daemons this shell started (by pid), waits for them to exit
 #   cluster_logs        prints the tail of every daemon log (for failures)
+#   cluster_test_begin LIMIT
+#                       what every Slurm test does first: skips (exit 77, saying why) on MPICH,
+#                       when not root or when Slurm or munge is missing; makes $dir (with cluster/
+#                       and work/ in it), arms a watchdog that ends the test through its EXIT trap
+#                       after LIMIT s (before ctest's timeout would kill it outright), and starts the
+#                       cluster in $dir/cluster, setting $start; the EXIT trap stops the daemons and
+#                       removes $dir, printing the daemons' logs when the test failed
 #
 # The node is named after `hostname -s` and declared with at least 4 CPUs (config_overrides), so that
 # jobs of 4 tasks fit on a 2-core machine. Nothing outside DIR is written, and the system's own
@@ -151,4 +158,45 @@ cluster_stop() {
     wait "$pid" 2>/dev/null
   done
   cluster_pids=()
+}
+
+# A watchdog stops the test through its EXIT trap (which cleans up) before ctest's timeout would
+# kill it outright; a trap runs once the current command ends, hence the margin. It dies with the
+# test (--pdeathsig), so it can never signal a later process that reuses the pid.
+_cluster_start_watchdog() {
+  setpriv --pdeathsig TERM bash -c 'exec >/dev/null 2>&1; sleep "$1" & s=$!
+    trap "kill $s; exit 0" TERM; wait $s; kill -TERM "$2"' _ "$1" $$ &
+  _cluster_watchdog=$!
+}
+
+_cluster_test_end() {
+  local rc=$?
+  kill "$_cluster_watchdog" 2>/dev/null
+  [ "$rc" -ne 0 ] && [ -n "$cluster_dir" ] && cluster_logs
+  cluster_stop
+  rm -rf "$dir"
+}
+
+cluster_test_begin() {
+  local limit=$1 tool
+  if [ "${MULTIRANK_MPI_VENDOR:-openmpi}" != openmpi ]; then
+    echo "SKIP: the Slurm tests run on the Open MPI build: jobs/ start ranks with srun --mpi=pmix or Open MPI's mpirun, and MPICH under Slurm is not wired up here"; exit 77
+  fi
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "SKIP: starting slurmctld, slurmd and munged needs root"; exit 77
+  fi
+  for tool in munged mungekey slurmctld slurmd sbatch srun squeue scontrol scancel; do
+    command -v "$tool" >/dev/null || { echo "SKIP: $tool is not installed (apt-get install slurm-wlm munge)"; exit 77; }
+  done
+  command -v setpriv >/dev/null || { echo "FAIL - setpriv is missing (scripts/test.sh installs it)"; exit 1; }
+  dir=$(mktemp -d)
+  trap _cluster_test_end EXIT
+  # shellcheck disable=SC2064 # the limit as it is now
+  trap "echo 'FAIL - stopped by a signal (the watchdog: over $limit s)'; exit 1" INT TERM
+  _cluster_start_watchdog "$limit"
+  # munged wants every folder above its socket searchable by everyone.
+  chmod 755 "$dir"
+  mkdir -p "$dir/cluster" "$dir/work"
+  start=$SECONDS
+  cluster_start "$dir/cluster" || { echo "FAIL - the test cluster did not start"; exit 1; }
 }

@@ -8,9 +8,6 @@
 # valid HDF5 study files carrying the job ids, report tables and plots. The daemons are stopped by
 # pid on every exit. Exit 77 (skipped) when not root or when Slurm or munge is not installed.
 set -u
-if [ "${MULTIRANK_MPI_VENDOR:-openmpi}" != openmpi ]; then
-  echo "SKIP: the Slurm tests run on the Open MPI build: jobs/ start ranks with srun --mpi=pmix or Open MPI's mpirun, and MPICH under Slurm is not wired up here"; exit 77
-fi
 source "$MULTIRANK_SOURCE_DIR/tests/e2e/lib.sh"
 here=$(cd "$(dirname "$0")" && pwd)
 jobs="$MULTIRANK_SOURCE_DIR/jobs"
@@ -18,44 +15,11 @@ h5summary="$MULTIRANK_SOURCE_DIR/tests/multihost/h5summary.py"
 # shellcheck source=tests/slurm/cluster.sh
 source "$here/cluster.sh"
 
-if [ "$(id -u)" -ne 0 ]; then
-  echo "SKIP: starting slurmctld, slurmd and munged needs root"; exit 77
-fi
-for tool in munged mungekey slurmctld slurmd sbatch srun squeue scontrol scancel; do
-  command -v "$tool" >/dev/null || { echo "SKIP: $tool is not installed (apt-get install slurm-wlm munge)"; exit 77; }
-done
+cluster_test_begin 230
 PY=/usr/bin/python3  # Debian's, with h5py
-for tool in h5dump python3 gnuplot setpriv; do
+for tool in h5dump python3 gnuplot; do
   command -v "$tool" >/dev/null || { echo "FAIL - $tool is missing (scripts/test.sh installs it)"; exit 1; }
 done
-
-# A watchdog stops the test through its EXIT trap (which cleans up) before ctest's timeout of
-# TIMEOUT s would kill it outright; a trap runs once the current command ends, hence the margin.
-# It dies with the test (--pdeathsig), so it can never signal a later process that reuses the pid.
-start_watchdog() {
-  setpriv --pdeathsig TERM bash -c 'exec >/dev/null 2>&1; sleep "$1" & s=$!
-    trap "kill $s; exit 0" TERM; wait $s; kill -TERM "$2"' _ "$1" $$ &
-  watchdog=$!
-}
-
-dir=$(mktemp -d)
-cleanup() {
-  local rc=$?
-  kill "$watchdog" 2>/dev/null
-  [ "$rc" -ne 0 ] && [ -n "$cluster_dir" ] && cluster_logs
-  cluster_stop
-  rm -rf "$dir"
-}
-trap cleanup EXIT
-trap 'echo "FAIL - stopped by a signal (the watchdog: over $watchdog_limit s)"; exit 1' INT TERM
-watchdog_limit=230
-start_watchdog "$watchdog_limit"
-
-# munged wants every folder above its socket searchable by everyone.
-chmod 755 "$dir"
-mkdir -p "$dir/cluster" "$dir/work"
-start=$SECONDS
-cluster_start "$dir/cluster" || { echo "FAIL - the test cluster did not start"; exit 1; }
 echo "cluster up in $((SECONDS - start)) s: node $(hostname -s), $(scontrol show node "$(hostname -s)" | grep -o 'CPUTot=[0-9]*')"
 cd "$dir/work" || exit 1
 mkdir -p logs

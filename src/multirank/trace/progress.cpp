@@ -6,7 +6,6 @@
 #include <cmath>
 
 namespace multirank::trace {
-namespace {
 
 std::string duration_text(double s) {
   char buf[48];
@@ -19,8 +18,6 @@ std::string duration_text(double s) {
     std::snprintf(buf, sizeof buf, "%dh%02dm", static_cast<int>(s) / 3600, (static_cast<int>(s) % 3600) / 60);
   return buf;
 }
-
-}  // namespace
 
 Progress::Progress(const Communicator& comm, std::string label, std::uint64_t total, ProgressOptions options)
     : Progress(comm.rank() == 0, std::move(label), total, std::move(options)) {}

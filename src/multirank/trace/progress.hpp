@@ -11,6 +11,10 @@
 
 namespace multirank::trace {
 
+/// A time left or taken, as progress lines show it: "12.3s", "4m05s", "2h07m"; "?" when it is
+/// not a finite, non-negative number of seconds (or is past three years).
+std::string duration_text(double seconds);
+
 /// How progress is shown.
 enum class ProgressStyle {
   automatic,  ///< terminal when the stream is a terminal (isatty), log otherwise
