@@ -27,6 +27,7 @@
 #include "multirank/collective/broadcast.hpp"
 #include "multirank/core/clock.hpp"
 #include "multirank/core/error.hpp"
+#include "multirank/core/output_file.hpp"
 #include "multirank/core/process_info.hpp"
 #include "multirank/core/signals.hpp"
 #include "multirank/pool/pool.hpp"
@@ -494,11 +495,10 @@ void validate(const Communicator& world, const Options& o, Prepared& p) {
     const std::filesystem::path dir(o.logs);
     if (std::filesystem::exists(dir, ec)) {
       if (!std::filesystem::is_directory(dir, ec)) throw UsageError("--logs " + o.logs + " is not a folder");
-      if (::access(o.logs.c_str(), W_OK) != 0) throw UsageError("cannot write in --logs " + o.logs + ": " + os_error());
+      // A probe file, not access(2): root passes access on a folder it may not write in.
+      check_output_folder((dir / "1.out").string(), "--logs");
     } else {
-      const auto parent = dir.has_parent_path() ? dir.parent_path() : std::filesystem::path(".");
-      if (::access(parent.c_str(), W_OK) != 0)
-        throw UsageError("cannot create --logs " + o.logs + ": " + parent.string() + ": " + os_error());
+      check_output_folder(o.logs, "--logs");  // the folder it will be made in
     }
   }
   if (world.rank() != 0) return;

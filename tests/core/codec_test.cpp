@@ -82,7 +82,7 @@ TEST(Codec, AQueueBatchOfLargeItemsIsSizedOnceAndHoldsNoItemItGivesBack) {
   std::string batch;
   ASSERT_EQ(items.pack(16, 4000, batch), 1u);
   EXPECT_EQ(batch.size(), 8u + 64 * 1024);
-  EXPECT_LT(batch.capacity(), 2 * batch.size());
+  EXPECT_LE(batch.capacity(), batch.size() + 16);  // reserved once, not grown past the item
   EXPECT_EQ(items.outbox.size(), 2u);
   // Small items fill the batch up to its bytes, no further.
   multirank::detail::QueueItems<std::string> words;

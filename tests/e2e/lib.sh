@@ -23,3 +23,13 @@ finish() {
   if [ "$failures" -ne 0 ]; then echo "$failures check(s) failed"; exit 1; fi
   echo "all checks passed"
 }
+
+# start_watchdog SECONDS : stops this test (SIGTERM to its shell, whose trap then cleans up) after
+# SECONDS, before ctest's timeout would kill it outright; a trap runs once the current command
+# ends, hence the margin. It dies with the test (--pdeathsig), so it can never signal a later
+# process that reuses the pid. Sets $watchdog (its pid: kill it when the test ends).
+start_watchdog() {
+  setpriv --pdeathsig TERM bash -c 'exec >/dev/null 2>&1; sleep "$1" & s=$!
+    trap "kill $s; exit 0" TERM; wait $s; kill -TERM "$2"' _ "$1" $$ &
+  watchdog=$!
+}

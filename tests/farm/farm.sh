@@ -320,7 +320,7 @@ other-list.jsonl belongs to the task list integrity.txt|farm tasks.txt --status 
 edited.jsonl line 5 fails its checksum|farm tasks.txt --status edited.jsonl --resume
 cannot write the status file /nonexistent/s.jsonl|farm tasks.txt --status /nonexistent/s.jsonl
 status file adir is a directory|farm tasks.txt --status adir --resume
-cannot create --logs /nonexistent/logs|farm tasks.txt --logs /nonexistent/logs
+cannot write --logs /nonexistent/logs: folder /nonexistent does not exist|farm tasks.txt --logs /nonexistent/logs
 --logs afile is not a folder|farm tasks.txt --logs afile
 notes.h5|farm tasks.txt --output notes.h5 --append
 --force and --append go with --output|farm tasks.txt --force

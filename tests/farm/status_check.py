@@ -6,9 +6,12 @@ exits 1 with a message naming the line when something is wrong.
 
 Usage: status_check.py FILE [--allow-torn]"""
 import json
+import os
 import re
 import sys
-import zlib
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+import durable_log  # noqa: E402  (tests/support/durable_log.py: the line format, written once)
 
 FIELDS = {"task": int, "command": str, "exit_code": int, "signal": int, "timed_out": bool, "attempt": int,
           "rank": int, "host": str, "pid": int, "start": str, "end": str, "seconds": (int, float)}
@@ -34,17 +37,10 @@ def main():
     header, records = None, []
     for n, raw in enumerate(lines, 1):
         text = raw.decode("utf-8")
-        cut = text.rfind(',"crc32":"')
-        if cut < 0 or not text.endswith('"}') or len(text) != cut + len(',"crc32":"') + 10:
-            fail(f"{path} line {n}: no crc32 as the last member: {text}")
-        crc = text[cut + len(',"crc32":"'):-2]
-        body = text[:cut] + "}"
-        if crc != "%08x" % zlib.crc32(body.encode("utf-8")):
-            fail(f"{path} line {n}: checksum {crc} does not match")
         try:
-            rec = json.loads(body)
-        except ValueError as e:
-            fail(f"{path} line {n}: not JSON ({e})")
+            rec = durable_log.verified(text)
+        except (AssertionError, ValueError) as e:
+            fail(f"{path} line {n}: {e}")
         if n == 1:
             if rec.get("multirank_farm") != 1 or "tasks" not in rec or "tasks_path" not in rec:
                 fail(f"{path} line 1: not a farm header: {rec}")

@@ -25,15 +25,6 @@ if ! ip netns add "${hosts_tag}probe" 2>/dev/null; then
 fi
 ip netns del "${hosts_tag}probe"
 
-# A watchdog stops the test through its EXIT trap (which cleans up) before ctest's timeout of
-# TIMEOUT s would kill it outright; a trap runs once the current command ends, hence the margin.
-# It dies with the test (--pdeathsig), so it can never signal a later process that reuses the pid.
-start_watchdog() {
-  setpriv --pdeathsig TERM bash -c 'exec >/dev/null 2>&1; sleep "$1" & s=$!
-    trap "kill $s; exit 0" TERM; wait $s; kill -TERM "$2"' _ "$1" $$ &
-  watchdog=$!
-}
-
 dir=$(mktemp -d)
 cleanup() {
   kill "$watchdog" 2>/dev/null

@@ -54,9 +54,10 @@ int run(const std::string& mode, const std::string& arg, const std::string& extr
     return 0;
   }
   const int victim = std::stoi(arg);
-  // As the CLI does: when a crash ends the job, mpirun stops the other ranks, and multirank's
-  // handler says so on each (the crash itself leaves no message of multirank's).
-  if (mode == "segv") multirank::install_stop_handlers();
+  // As the CLI does: when a rank fails or crashes, mpirun stops the other ranks, and multirank's
+  // handler says so on each, naming the rank that failed first when its notice came (a crash
+  // itself leaves no message of multirank's).
+  multirank::install_stop_handlers();
   if (comm.rank() == victim) {
     if (mode == "thread-throws") {
       std::thread([victim] {

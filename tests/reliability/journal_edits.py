@@ -144,7 +144,7 @@ done = json.loads(out) if rc == 0 else {}
 check("a torn last line is dropped and its chunk computed again, the total right",
       rc == 0 and done.get("total") == total and done.get("resumed_tasks") == 198, (rc, err[:500]))
 check("the resumed journal holds every chunk once",
-      sorted(json.loads(l)["task"] for l in lines_of("edited.jsonl")[1:]) == list(range(199)))
+      sorted(durable_log.verified(l)["task"] for l in lines_of("edited.jsonl")[1:]) == list(range(199)))
 
 # Journals of another format.
 old = [json.dumps({"multirank_journal": 1, "command": "rangesum",

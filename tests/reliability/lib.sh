@@ -28,6 +28,19 @@ wait_for() {
 # journal_tasks FILE : how many task lines (not the header) the journal holds.
 journal_tasks() { [ -f "$1" ] && echo $(( $(grep -c '' "$1") - 1 )) || echo 0; }
 journal_has_tasks() { [ "$(journal_tasks "$1")" -ge "$2" ]; }
+# journal_sealed FILE : every line of the journal is complete and carries a checksum that holds
+# (tests/support/durable_log.py), the last one ended by its newline.
+journal_sealed() {
+  python3 - "$1" <<'PY'
+import os, sys
+sys.path.insert(0, os.path.join(os.environ["MULTIRANK_SOURCE_DIR"], "tests", "support"))
+from durable_log import verified
+data = open(sys.argv[1], "rb").read()
+assert data.endswith(b"\n"), "the last line is torn"
+for line in data.decode().splitlines():
+    verified(line)
+PY
+}
 
 # wait_job SECONDS : waits for $job_pid for at most SECONDS; sets $rc (124: still running, killed)
 # and $took_ms (from the call).

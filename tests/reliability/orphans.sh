@@ -58,10 +58,13 @@ done
 echo "resume after $refusals refusal(s): exit $rc"
 expect "the resume finishes the list" [ "$rc" -eq 0 ]
 expect "the journal holds every task once, each with n!'s digits" python3 - j.jsonl "$count" "$digits" <<'PY'
-import json, sys
+import os, sys
+sys.path.insert(0, os.path.join(os.environ["MULTIRANK_SOURCE_DIR"], "tests", "support"))
+from durable_log import verified  # every line's checksum holds, the resumed ones' too
 path, count, digits = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 lines = open(path).read().splitlines()
-tasks = [json.loads(l) for l in lines[1:]]
+verified(lines[0])
+tasks = [verified(l) for l in lines[1:]]
 seen = [t["task"] for t in tasks]
 assert sorted(seen) == list(range(count)), (len(seen), len(set(seen)))
 assert all(t["result"]["digits"] == digits for t in tasks)

@@ -34,6 +34,13 @@ check 3 thread-throws 2 "^multirank: rank 2 on $host: worker thread failed on ra
 check 4 thread-throws 1 "^multirank: rank 1 on $host: worker thread failed on rank 1$"
 check 2 main-throws 1 "^multirank: rank 1 on $host: main failed on rank 1$"
 check 4 main-throws 3 "^multirank: rank 3 on $host: main failed on rank 3$"
+if [ "$MULTIRANK_MPI_VENDOR" = openmpi ]; then
+  # The ranks mpirun stops after a failure say which rank failed first and why (its notice).
+  expect "thread-throws, 3 ranks: rank 0 says rank 2 failed first, and why" \
+    grep -Eq "^multirank: rank 0 on $host: stopped by SIGTERM after rank 2 on $host failed first: worker thread failed on rank 2$" "$work/thread-throws3.err"
+  expect "main-throws, 2 ranks: rank 0 says rank 1 failed first, and why" \
+    grep -Eq "^multirank: rank 0 on $host: stopped by SIGTERM after rank 1 on $host failed first: main failed on rank 1$" "$work/main-throws2.err"
+fi
 check 3 segv 1 "signal 11"
 if [ "$MULTIRANK_MPI_VENDOR" = openmpi ]; then
   # A crash leaves no message of its own: the launcher names the rank, and rank 0's own line must

@@ -2,7 +2,7 @@
 # Item 5 of issue 18: an output that cannot be written is found before any work. In a read-only
 # folder (a read-only bind mount, in a private mount namespace: root writes through chmod 555),
 # a study whose sweep takes seconds, an app's --output, a journal, wordcount's counts, report's
-# plots and study exec's output are each refused at once: exit 2, one line naming the output and
+# plots, study exec's output and the farm's status file, logs and --output are each refused at once: exit 2, one line naming the output and
 # the cause ("Read-only file system"), nothing measured. (The study used to run to the end and
 # then name the temporary file's "cannot remove".)
 set -u
@@ -44,5 +44,14 @@ start=$(now_ms)
 err=$(timeout -k 5 30 "$MULTIRANK_BIN" study --ranks 1 --reps 1 --warmup 0 --output ro/exec.h5 exec \
   --launcher 'env P={p}' -- /bin/true 2>&1); rc=$?; took=$(( $(now_ms) - start ))
 refused "study exec's output" "cannot write study file ro/exec.h5: .*Read-only file system"
+printf 'true\n' >tasks.txt
+timed 2 farm tasks.txt --status ro/tasks.status.jsonl
+refused "the farm's status file" "cannot write the status file ro/tasks.status.jsonl: .*Read-only file system"
+timed 2 farm tasks.txt --logs ro
+refused "the farm's logs in a read-only folder" "cannot write --logs ro/1.out: .*Read-only file system"
+timed 2 farm tasks.txt --logs ro/logs
+refused "the farm's logs to be made in a read-only folder" "cannot write --logs ro/logs: .*Read-only file system"
+timed 2 farm tasks.txt --output ro/farm.h5
+refused "the farm's --output" "cannot write study file ro/farm.h5: .*Read-only file system"
 expect "nothing was written anywhere" bash -c '[ "$(ls -A ro)" = existing.h5 ] && [ ! -e s.h5 ]'
 finish

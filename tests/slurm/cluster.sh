@@ -160,18 +160,9 @@ cluster_stop() {
   cluster_pids=()
 }
 
-# A watchdog stops the test through its EXIT trap (which cleans up) before ctest's timeout would
-# kill it outright; a trap runs once the current command ends, hence the margin. It dies with the
-# test (--pdeathsig), so it can never signal a later process that reuses the pid.
-_cluster_start_watchdog() {
-  setpriv --pdeathsig TERM bash -c 'exec >/dev/null 2>&1; sleep "$1" & s=$!
-    trap "kill $s; exit 0" TERM; wait $s; kill -TERM "$2"' _ "$1" $$ &
-  _cluster_watchdog=$!
-}
-
 _cluster_test_end() {
   local rc=$?
-  kill "$_cluster_watchdog" 2>/dev/null
+  kill "$watchdog" 2>/dev/null
   [ "$rc" -ne 0 ] && [ -n "$cluster_dir" ] && cluster_logs
   cluster_stop
   rm -rf "$dir"
@@ -193,7 +184,7 @@ cluster_test_begin() {
   trap _cluster_test_end EXIT
   # shellcheck disable=SC2064 # the limit as it is now
   trap "echo 'FAIL - stopped by a signal (the watchdog: over $limit s)'; exit 1" INT TERM
-  _cluster_start_watchdog "$limit"
+  start_watchdog "$limit"  # tests/e2e/lib.sh
   # munged wants every folder above its socket searchable by everyone.
   chmod 755 "$dir"
   mkdir -p "$dir/cluster" "$dir/work"

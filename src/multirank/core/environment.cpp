@@ -4,19 +4,18 @@
 #include <mpi.h>
 #include <unistd.h>
 
-#include <chrono>
-#include <cstdio>
-#include <cstdlib>
+#include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
-#include <mutex>
-#include <thread>
-#include <vector>
 #include <exception>
+#include <mutex>
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "multirank/core/communicator.hpp"
 #include "multirank/core/error.hpp"
@@ -90,21 +89,12 @@ void wait_for_every_rank() {
 
 bool yield_turned_off = false;
 
-/// Waits (sleeping) for a request of the environment's own start and end.
-void wait_mpi(MPI_Request& request) {
-  wait_until([&] {
-    int done = 0;
-    MPI_Test(&request, &done, MPI_STATUS_IGNORE);
-    return done != 0;
-  });
-}
-
 template <class T>
 T allreduce_value(T value, MPI_Datatype type, MPI_Op op) {
   T out{};
   MPI_Request request = MPI_REQUEST_NULL;
-  MPI_Iallreduce(&value, &out, 1, type, op, MPI_COMM_WORLD, &request);
-  wait_mpi(request);
+  check_mpi(MPI_Iallreduce(&value, &out, 1, type, op, MPI_COMM_WORLD, &request), "MPI_Iallreduce");
+  wait_request(request);
   return out;
 }
 
@@ -125,8 +115,8 @@ void check_message_chunk_setting() {
   }
   std::uint64_t first = mine;  // rank 0's value
   MPI_Request request = MPI_REQUEST_NULL;
-  MPI_Ibcast(&first, 1, MPI_UINT64_T, 0, MPI_COMM_WORLD, &request);
-  wait_mpi(request);
+  check_mpi(MPI_Ibcast(&first, 1, MPI_UINT64_T, 0, MPI_COMM_WORLD, &request), "MPI_Ibcast");
+  wait_request(request);
   if (problem.empty() && mine != first) {
     const char* set = std::getenv("MULTIRANK_MESSAGE_CHUNK_BYTES");
     problem = "MULTIRANK_MESSAGE_CHUNK_BYTES is " + (set ? std::string(set) : "unset (" + std::to_string(mine) + ")") +
@@ -157,7 +147,7 @@ constexpr int kNoticeTag = 1;
 void start_failure_notices() {
   MPI_Request request = MPI_REQUEST_NULL;
   if (MPI_Comm_idup(MPI_COMM_WORLD, &g_notice_comm, &request) != MPI_SUCCESS) return;
-  wait_mpi(request);
+  wait_request(request);
   MPI_Comm_set_errhandler(g_notice_comm, MPI_ERRORS_RETURN);
   MPI_Irecv(g_notice_buffer, sizeof g_notice_buffer, MPI_CHAR, MPI_ANY_SOURCE, kNoticeTag, g_notice_comm,
             &g_notice_recv);
@@ -167,7 +157,10 @@ void end_failure_notices() {
   std::lock_guard<std::mutex> lock(g_notice_mutex);
   if (g_notice_recv != MPI_REQUEST_NULL) {
     MPI_Cancel(&g_notice_recv);
-    MPI_Wait(&g_notice_recv, MPI_STATUS_IGNORE);
+    try {
+      wait_request(g_notice_recv);
+    } catch (const MpiError&) {  // finishing: a cancelled receive that failed is gone all the same
+    }
   }
   if (g_notice_comm != MPI_COMM_NULL) MPI_Comm_free(&g_notice_comm);
 }
@@ -189,11 +182,12 @@ void send_failure_notices(const std::string& text) {
       sends.push_back(request);
   }
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(200);
-  int done = 0;
-  while (!sends.empty() && std::chrono::steady_clock::now() < deadline) {
-    if (MPI_Testall(static_cast<int>(sends.size()), sends.data(), &done, MPI_STATUSES_IGNORE) != MPI_SUCCESS || done)
-      break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  try {
+    while (!sends.empty() && std::chrono::steady_clock::now() < deadline) {
+      if (detail::test_requests(static_cast<int>(sends.size()), sends.data())) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+  } catch (const MpiError&) {  // a rank already gone: the abort goes on without its notice
   }
 }
 
@@ -318,6 +312,13 @@ bool Environment::active() {
 }
 
 void Environment::abort(int code, std::string_view message, AbortCause cause) {
+  // One abort per process: an error met on the way out (a notice that cannot be sent, which
+  // MPICH reports through the world's handler) ends the process without a second round.
+  static std::atomic<bool> aborting{false};
+  if (aborting.exchange(true)) {
+    if (active()) MPI_Abort(MPI_COMM_WORLD, code);
+    std::_Exit(code);
+  }
   const int rank = world_rank();
   // A process without MPI (the driver of `study ... exec`) has no rank to name.
   const std::string who = rank >= 0 ? "multirank: rank " + std::to_string(rank) + " on " : "multirank on ";
@@ -340,9 +341,13 @@ std::string Environment::failure_notice() {
   std::lock_guard<std::mutex> lock(g_notice_mutex);
   if (!g_notice.empty() || g_notice_recv == MPI_REQUEST_NULL || !active()) return g_notice;
   for (int i = 0; i < 25; ++i) {  // the notice left before the launcher's signal, but may still be on its way
-    int done = 0;
     MPI_Status status;
-    if (MPI_Test(&g_notice_recv, &done, &status) != MPI_SUCCESS) break;
+    bool done = false;
+    try {
+      done = detail::test_request(g_notice_recv, &status);
+    } catch (const MpiError&) {
+      break;
+    }
     if (done) {
       int count = 0;
       MPI_Get_count(&status, MPI_CHAR, &count);

@@ -40,7 +40,7 @@ class Environment {
   /// short notice (rank, host, message), so that the ranks the launcher then stops can say which
   /// rank failed first and why (failure_notice()).
   [[noreturn]] static void abort(int code, std::string_view message, AbortCause cause = AbortCause::failure);
-  /// "rank R on HOST failed: message" when another rank's failure notice has arrived (waiting
+  /// "rank R on HOST failed first: message" when another rank's failure notice has arrived (waiting
   /// for it at most about 50 ms), else "". For a rank being stopped by the launcher.
   static std::string failure_notice();
 

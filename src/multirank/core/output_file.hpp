@@ -82,8 +82,9 @@ void remove_quietly(const std::string& path) noexcept;
 /// Ends the whole job after a failed write that other ranks cannot be brought to agree on (they
 /// may be inside collective I/O on the same file): removes `temp` (when not empty), prints
 /// "multirank: rank R on HOST: cannot write FILE: WHY (the temporary file was removed)" and
-/// aborts every rank (MPI_Abort, exit 1; without MPI it exits 1). Meant for any writer whose
-/// ranks write one file together: study files, and the farm's status and log files.
+/// aborts every rank (MPI_Abort, exit 1; without MPI it exits 1). Meant for a writer whose ranks
+/// write one file together (the study files); a file that one rank writes alone (a journal, the
+/// farm's status file) reports its failure as an ordinary error instead.
 [[noreturn]] void abort_after_io_failure(const std::string& file, const std::string& temp, const std::string& why);
 
 }  // namespace multirank
