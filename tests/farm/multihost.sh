@@ -5,25 +5,13 @@
 # host each task ran on, which is the host the task itself saw. Exit 77 (skip) when not root or
 # when network namespaces are not permitted here.
 set -u
-if [ "${MULTIRANK_MPI_VENDOR:-openmpi}" != openmpi ]; then
-  echo "SKIP: the namespace hosts are reached through Open MPI's rsh agent (plm_rsh_agent); Hydra's launcher is not wired up here"; exit 77
-fi
 source "$MULTIRANK_SOURCE_DIR/tests/e2e/lib.sh"
 here=$(cd "$(dirname "$0")" && pwd)
 check=$here/status_check.py
 # shellcheck source=tests/multihost/hosts.sh
 source "$MULTIRANK_SOURCE_DIR/tests/multihost/hosts.sh"
 
-if [ "$(id -u)" -ne 0 ]; then
-  echo "SKIP: network namespaces need root"; exit 77
-fi
-for tool in ip unshare python3; do
-  command -v "$tool" >/dev/null || { echo "FAIL - $tool is missing (scripts/test.sh installs it)"; exit 1; }
-done
-if ! ip netns add "${hosts_tag}probe" 2>/dev/null; then
-  echo "SKIP: ip netns add is not permitted here"; exit 77
-fi
-ip netns del "${hosts_tag}probe"
+hosts_test_begin python3
 
 dir=$(mktemp -d)
 cleanup() {

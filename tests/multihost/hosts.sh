@@ -87,3 +87,23 @@ hosts_stop() {
   done
   hosts_names=()
 }
+
+# hosts_test_begin TOOL... : what every test across the namespace hosts checks first. Skips (exit
+# 77, saying why) on MPICH, when not root, or when network namespaces are not permitted here;
+# fails when a TOOL it needs is missing.
+hosts_test_begin() {
+  local tool
+  if [ "${MULTIRANK_MPI_VENDOR:-openmpi}" != openmpi ]; then
+    echo "SKIP: the namespace hosts are reached through Open MPI's rsh agent (plm_rsh_agent); Hydra's launcher is not wired up here"; exit 77
+  fi
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "SKIP: network namespaces need root"; exit 77
+  fi
+  for tool in ip unshare "$@"; do
+    command -v "$tool" >/dev/null || { echo "FAIL - $tool is missing (scripts/test.sh installs it)"; exit 1; }
+  done
+  if ! ip netns add "${hosts_tag}probe" 2>/dev/null; then
+    echo "SKIP: ip netns add is not permitted here"; exit 77
+  fi
+  ip netns del "${hosts_tag}probe"
+}

@@ -6,24 +6,12 @@
 # (JSON and HDF5) must name the distinct hosts. Namespaces, links and processes are removed on exit.
 # Exit 77 (skip) when not root or when network namespaces are not permitted here.
 set -u
-if [ "${MULTIRANK_MPI_VENDOR:-openmpi}" != openmpi ]; then
-  echo "SKIP: the namespace hosts are reached through Open MPI's rsh agent (plm_rsh_agent); Hydra's launcher is not wired up here"; exit 77
-fi
 source "$MULTIRANK_SOURCE_DIR/tests/e2e/lib.sh"
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=tests/multihost/hosts.sh
 source "$here/hosts.sh"
 
-if [ "$(id -u)" -ne 0 ]; then
-  echo "SKIP: network namespaces need root"; exit 77
-fi
-for tool in ip unshare h5dump python3 setpriv; do
-  command -v "$tool" >/dev/null || { echo "FAIL - $tool is missing (scripts/test.sh installs it)"; exit 1; }
-done
-if ! ip netns add "${hosts_tag}probe" 2>/dev/null; then
-  echo "SKIP: ip netns add is not permitted here"; exit 77
-fi
-ip netns del "${hosts_tag}probe"
+hosts_test_begin h5dump python3 setpriv
 
 dir=$(mktemp -d)
 cleanup() {
